@@ -1,0 +1,90 @@
+"""The recipe interface: how to fit one kind of model and export it for serving."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.scoring import to_score
+
+Progress = Callable[[float], None]
+ONNX_OPSET = {"": 18, "ai.onnx.ml": 3}  # ai.onnx.ml 4 is not in every onnxruntime yet
+
+
+@dataclass
+class FittedModel:
+    """A trained model with what serving needs to know about it."""
+
+    recipe: str
+    flavour: str
+    estimator: Any
+    params: dict[str, Any]
+    score_transform: dict[str, Any]
+    onnx_output: str
+    artifact_name: str
+    native_method: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def native_raw(self, X: np.ndarray) -> np.ndarray:
+        """The training library's own raw output."""
+        return getattr(self.estimator, self.native_method)(X)
+
+    def native_scores(self, X: np.ndarray) -> np.ndarray:
+        """The training library's own fraud scores in [0, 1]: the certification reference."""
+        return to_score(self.native_raw(X), self.score_transform)
+
+
+class Recipe(ABC):
+    """A named way to train a model on the feature matrix."""
+
+    name: str
+    flavour: str = "sklearn"
+    supervised: bool = True
+    description: str = ""
+
+    def default_params(self, seed: int) -> dict[str, Any]:
+        return {}
+
+    def resolve_params(self, overrides: Mapping[str, Any], seed: int) -> dict[str, Any]:
+        params = self.default_params(seed)
+        unknown = sorted(set(overrides) - set(params))
+        if unknown:
+            raise ValueError(f"recipe {self.name!r} has no parameter(s) {', '.join(unknown)}; "
+                             f"it takes {', '.join(sorted(params))}")
+        return {**params, **{k: _coerce(params[k], v) for k, v in overrides.items()}}
+
+    @abstractmethod
+    def fit(self, X: np.ndarray, y: np.ndarray, params: dict[str, Any], progress: Progress) -> FittedModel:
+        """Fit on the training window; `progress` receives the fraction done."""
+
+    @abstractmethod
+    def to_onnx(self, model: FittedModel, n_features: int) -> bytes:
+        """The serving artifact."""
+
+    @abstractmethod
+    def save_artifact(self, model: FittedModel, directory: Path) -> None:
+        """The training library's own artifact, written into the bundle directory."""
+
+    def native_importance(self, model: FittedModel, names: list[str]) -> dict[str, float] | None:
+        """The library's own feature importance, where it has one."""
+        return None
+
+
+def _coerce(default: Any, value: Any) -> Any:
+    if not isinstance(value, str) or isinstance(default, str):
+        return value
+    if value.lower() in ("none", "null"):
+        return None
+    if isinstance(default, bool):
+        return value.lower() in ("1", "true", "yes")
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value

@@ -1,0 +1,65 @@
+"""The runtime interface: score a batch of records as one vector operation."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.bundle import FEATURES, verify_bundle
+from models.detectors import get_detector
+from models.errors import BundleError
+from models.features import FeatureBuilder
+from models.schema import Detector
+from models.scoring import to_score
+
+
+@dataclass(frozen=True)
+class OpenedBundle:
+    """A verified bundle: its manifest, detector and fitted feature transforms."""
+
+    path: Path
+    manifest: dict[str, Any]
+    detector: Detector
+    features: FeatureBuilder
+
+
+def open_bundle(path: str | Path) -> OpenedBundle:
+    """Verify a bundle's hashes and load its feature transforms."""
+    path = Path(path)
+    manifest = verify_bundle(path)
+    detector = get_detector(manifest["detector"])
+    try:
+        features = FeatureBuilder.from_dict(detector, json.loads((path / FEATURES).read_text()))
+    except (ValueError, KeyError) as exc:
+        raise BundleError(f"bundle {path}: unusable {FEATURES}: {exc}") from None
+    return OpenedBundle(path, manifest, detector, features)
+
+
+class Runtime(ABC):
+    """Loads one bundle and scores records with it; subclasses differ in the engine."""
+
+    kind: str
+
+    def __init__(self, bundle: OpenedBundle) -> None:
+        self.bundle = bundle
+        self.features = bundle.features
+        self.score_transform = bundle.manifest["serving"]["score_transform"]
+
+    @abstractmethod
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """The engine's raw output for a float32 feature matrix."""
+
+    def score_matrix(self, X: np.ndarray) -> np.ndarray:
+        return to_score(self.raw(np.ascontiguousarray(X, dtype=np.float32)), self.score_transform)
+
+    def score_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Fraud scores in [0, 1] for validated records, one vector call for the batch."""
+        if not records:
+            return np.empty(0)
+        return self.score_matrix(self.features.transform_records(records))

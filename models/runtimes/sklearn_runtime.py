@@ -1,0 +1,27 @@
+"""Serving through the scikit-learn artifact itself: the fallback runtime.
+
+It unpickles the artifact, so it only ever runs on a bundle whose hashes were verified.
+"""
+
+from __future__ import annotations
+
+import joblib
+import numpy as np
+
+from models.errors import BundleError
+from models.runtimes.base import OpenedBundle, Runtime
+
+
+class SklearnRuntime(Runtime):
+    kind = "sklearn"
+
+    def __init__(self, bundle: OpenedBundle) -> None:
+        super().__init__(bundle)
+        serving = bundle.manifest["serving"]
+        if bundle.manifest.get("flavour") != "sklearn":
+            raise BundleError(f"the sklearn runtime cannot load a {bundle.manifest.get('flavour')} bundle")
+        self.estimator = joblib.load(bundle.path / serving["artifact"])
+        self.method = getattr(self.estimator, serving["native_method"])
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        return self.method(X)

@@ -1,0 +1,57 @@
+"""The `arbiter` command line. Every command: --help, exit 0 on success, one clear line on error."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from arbiter.cli.data import data
+from arbiter.cli.db import db
+from arbiter.cli.demo import demo
+from arbiter.cli.registry import models_group, register
+from arbiter.cli.training import train
+from arbiter.registry import RegistrationError
+from models.detectors import UnknownDetectorError
+from models.errors import ModelsError
+
+USER_ERRORS = (ModelsError, RegistrationError, UnknownDetectorError, ValueError, OSError)
+
+
+class ArbiterGroup(click.Group):
+    """Turns the errors a user can cause into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except OperationalError as exc:
+            raise click.ClickException(f"database unreachable: {str(exc.orig).strip().splitlines()[0]}") from None
+        except USER_ERRORS as exc:
+            raise click.ClickException(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)) from None
+        except SQLAlchemyError as exc:
+            raise click.ClickException(f"database error: {str(exc).splitlines()[0]}") from None
+        except Exception as exc:
+            if os.environ.get("ARBITER_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc} (set ARBITER_DEBUG=1 for a traceback)") from None
+
+
+@click.group(cls=ArbiterGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="arbiter")
+def cli() -> None:
+    """Arbiter: champion/challenger model serving for fraud detection."""
+
+
+for command in (db, data, train, register, models_group, demo):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console-script entrypoint."""
+    sys.exit(cli.main(prog_name="arbiter", standalone_mode=True))

@@ -1,0 +1,23 @@
+"""`arbiter db upgrade`."""
+
+from __future__ import annotations
+
+import click
+
+from arbiter.bootstrap import bootstrap
+
+
+@click.group()
+def db() -> None:
+    """Database schema management."""
+
+
+@db.command("upgrade")
+def upgrade() -> None:
+    """Create or migrate the tables and views to the latest revision."""
+    platform = bootstrap()
+    try:
+        revision = platform.upgrade_database()
+    finally:
+        platform.close()
+    click.echo(f"database at revision {revision} ({platform.engine.url.render_as_string(hide_password=True)})")

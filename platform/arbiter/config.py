@@ -1,0 +1,34 @@
+"""Settings from the environment (prefix `ARBITER_`, or a `.env` file); names in CONTRACT.md."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Defaults run the embedded, single-process mode."""
+
+    model_config = SettingsConfigDict(env_prefix="ARBITER_", env_file=".env", extra="ignore")
+
+    database_url: str = Field("sqlite:///var/arbiter.db", description="SQLAlchemy URL")
+    broker_url: str = Field("memory://", description="amqp://... for RabbitMQ; memory:// embedded")
+    registry_dir: Path = Field(Path("var/registry"), description="content-addressed model bundles")
+    spool_dir: Path = Field(Path("var/spool"), description="durable outbox while the broker is down")
+    admin_token: SecretStr | None = Field(None, description="bearer token for /admin/*")
+    api_keys: str | None = Field(None, description="comma-separated keys for /v1/*")
+    pii_key: SecretStr | None = Field(None, description="HMAC key for PII before storage")
+    certification_tolerance: float = Field(1e-5, gt=0, description="max |served - training score|")
+
+    @property
+    def api_key_set(self) -> frozenset[str]:
+        return frozenset(k.strip() for k in (self.api_keys or "").split(",") if k.strip())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

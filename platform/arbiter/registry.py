@@ -1,0 +1,124 @@
+"""The binary repository: verify, certify and store model bundles, content-addressed.
+
+`register_bundle` either stores the bundle under `<registry>/bundles/<sha256>/` and writes
+its `models` row, or refuses with one clear message and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from arbiter.store import models_repo, tables
+from models.bundle import bundle_digest, verify_bundle
+from models.certification import certify
+from models.detectors import UnknownDetectorError, get_detector
+from models.errors import BundleError
+
+
+class RegistrationError(Exception):
+    """The bundle was refused; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    model: tables.Model
+    created: bool
+
+
+def bundle_path(registry_dir: Path, model: tables.Model) -> Path:
+    """Where a registered model's bundle lives."""
+    return Path(registry_dir) / model.location
+
+
+def _copy_in(source: Path, registry_dir: Path, digest: str) -> tuple[Path, bool]:
+    """Copy the bundle to its content address atomically; (path, whether this call made it)."""
+    target = registry_dir / "bundles" / digest
+    if target.is_dir():
+        verify_bundle(target)
+        return target, False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=".incoming-", dir=target.parent))
+    try:
+        for path in source.iterdir():
+            if path.is_file():
+                shutil.copy2(path, staged / path.name)
+        verify_bundle(staged)  # the copy itself is checked, not only the source
+        staged.rename(target)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    return target, True
+
+
+def register_bundle(source: str | Path, factory: sessionmaker[Session], registry_dir: str | Path, *,
+                    tolerance: float = 1e-5, actor: str = "cli") -> Registration:
+    """Verify, certify and store the bundle at `source`; the `models` row it now has."""
+    source, registry_dir = Path(source), Path(registry_dir)
+    if not source.is_dir():
+        raise RegistrationError(f"not a bundle directory: {source}")
+    try:
+        manifest = verify_bundle(source)
+        detector = get_detector(manifest["detector"])
+    except (BundleError, UnknownDetectorError) as exc:
+        raise RegistrationError(f"refused: {exc}") from None
+    if manifest.get("schema_fingerprint") != detector.fingerprint():
+        raise RegistrationError(f"refused: the bundle's input schema does not match detector {detector.name!r} "
+                                "(trained on another version of its fields)")
+    digest = bundle_digest(source)
+    with factory() as session:
+        existing = models_repo.by_sha256(session, digest)
+        if existing is not None:
+            return Registration(existing, created=False)
+
+    try:
+        result = certify(source, tolerance=tolerance)
+    except BundleError as exc:
+        raise RegistrationError(f"refused: {exc}") from None
+    if not result.passed:
+        raise RegistrationError(
+            f"refused: certification failed: {result.runtime} scores differ from {result.reference} by up to "
+            f"{result.max_abs_diff:.3g} on {result.rows} rows (tolerance {tolerance:g})")
+
+    target, made = _copy_in(source, registry_dir, digest)
+    try:
+        return Registration(_insert_row(factory, manifest, digest, target, registry_dir, result.as_dict(), actor),
+                            created=True)
+    except BaseException:
+        if made:
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def _insert_row(factory: sessionmaker[Session], manifest: dict, digest: str, target: Path, registry_dir: Path,
+                certification: dict, actor: str) -> tables.Model:
+    detector = get_detector(manifest["detector"])
+    validation = manifest["metrics"]["validation"]
+    for attempt in range(3):  # a concurrent registration of the same name may take our version
+        try:
+            with factory() as session, session.begin():
+                models_repo.ensure_detector(session, detector)
+                existing = models_repo.by_sha256(session, digest)
+                if existing is not None:
+                    return existing
+                version = models_repo.next_version(session, manifest["name"])
+                row = tables.Model(
+                    id=f"{manifest['name']}.v{version}", detector=detector.name, name=manifest["name"],
+                    version=version, flavour=manifest["flavour"], recipe=manifest["recipe"],
+                    runtime=manifest["serving"]["runtime"], sha256=digest, status="registered",
+                    location=str(target.relative_to(registry_dir)),
+                    metrics={k: validation.get(k) for k in ("roc_auc", "pr_auc", "precision", "recall", "f1",
+                                                            "threshold")},
+                    certification=certification, manifest=manifest, registered_by=actor,
+                )
+                session.add(row)
+            return row
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise RegistrationError("could not allocate a model version")  # pragma: no cover

@@ -1,0 +1,196 @@
+"""The tables of CONTRACT.md (SQLAlchemy 2.0, typed). Created only by `migrations/`.
+
+No column holds PII in clear: application payloads are stored with PII fields replaced by
+keyed hashes (see `arbiter.pii`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+MODEL_STATUSES = ("registered", "shadow", "champion", "retired")
+DECISIONS = ("approve", "review", "decline")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
+    type_annotation_map = {dict[str, Any]: JsonType, list[Any]: JsonType, datetime: DateTime(timezone=True)}
+
+
+class Detector(Base):
+    __tablename__ = "detectors"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    input_schema: Mapped[dict[str, Any]]
+    schema_fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Model(Base):
+    __tablename__ = "models"
+    __table_args__ = (
+        CheckConstraint(f"status IN {MODEL_STATUSES}", name="status"),
+        Index(None, "name", "version", unique=True),
+        Index(None, "detector", "status"),
+    )
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    detector: Mapped[str] = mapped_column(ForeignKey("detectors.name"))
+    name: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int]
+    flavour: Mapped[str] = mapped_column(String(32))
+    recipe: Mapped[str] = mapped_column(String(32))
+    runtime: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="registered")
+    location: Mapped[str] = mapped_column(Text, doc="bundle path relative to ARBITER_REGISTRY_DIR")
+    metrics: Mapped[dict[str, Any]]
+    certification: Mapped[dict[str, Any]]
+    manifest: Mapped[dict[str, Any]]
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    registered_by: Mapped[str] = mapped_column(String(128), default="cli")
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Promotion(Base):
+    """The audit trail: every promotion or rollback attempt, accepted or refused."""
+
+    __tablename__ = "promotions"
+    __table_args__ = (CheckConstraint("action IN ('promote', 'rollback')", name="action"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    detector: Mapped[str] = mapped_column(ForeignKey("detectors.name"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    model_id: Mapped[str | None] = mapped_column(ForeignKey("models.id"))
+    previous_model_id: Mapped[str | None] = mapped_column(ForeignKey("models.id"))
+    accepted: Mapped[bool]
+    forced: Mapped[bool] = mapped_column(default=False)
+    gates: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Strategy(Base):
+    """Versioned thresholds: score < review -> approve; < decline -> review; else decline."""
+
+    __tablename__ = "strategies"
+    __table_args__ = (
+        Index(None, "detector", "version", unique=True),
+        CheckConstraint("review_threshold >= 0 AND review_threshold <= decline_threshold "
+                        "AND decline_threshold <= 1", name="thresholds"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    detector: Mapped[str] = mapped_column(ForeignKey("detectors.name"))
+    version: Mapped[int]
+    review_threshold: Mapped[float] = mapped_column(Float)
+    decline_threshold: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(128), default="system")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RuleSet(Base):
+    """Versioned deny lists and checks; identity values are held as keyed hashes."""
+
+    __tablename__ = "rules"
+    __table_args__ = (Index(None, "detector", "version", unique=True),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    detector: Mapped[str] = mapped_column(ForeignKey("detectors.name"))
+    version: Mapped[int]
+    body: Mapped[dict[str, Any]]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(128), default="system")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (Index(None, "detector", "received_at"),)
+    application_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    detector: Mapped[str] = mapped_column(ForeignKey("detectors.name"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(doc="the input, PII fields as keyed hashes")
+    amount: Mapped[float | None] = mapped_column(Float)
+    schema_version: Mapped[int] = mapped_column(default=1)
+
+
+class Decision(Base):
+    """The champion's decision; the first one recorded for an application stands."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        CheckConstraint(f"decision IN {DECISIONS}", name="decision"),
+        Index(None, "detector", "decided_at"),
+        Index(None, "model_id", "decided_at"),
+    )
+    application_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    detector: Mapped[str] = mapped_column(ForeignKey("detectors.name"))
+    model_id: Mapped[str | None] = mapped_column(ForeignKey("models.id"))
+    score: Mapped[float | None] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[Any]]
+    strategy_version: Mapped[int | None]
+    rules_version: Mapped[int | None]
+    elapsed_ms: Mapped[float | None] = mapped_column(Float)
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShadowScore(Base):
+    """A challenger's score and the decision the strategy would have made; one per (application, model)."""
+
+    __tablename__ = "shadow_scores"
+    __table_args__ = (
+        CheckConstraint(f"decision IN {DECISIONS}", name="decision"),
+        Index(None, "model_id", "scored_at"),
+        Index(None, "detector", "scored_at"),
+    )
+    application_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    detector: Mapped[str] = mapped_column(ForeignKey("detectors.name"))
+    score: Mapped[float] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(16))
+    strategy_version: Mapped[int | None]
+    published_at: Mapped[datetime | None]
+    scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Outcome(Base):
+    """A confirmed label, arriving weeks later; a later label replaces an earlier one."""
+
+    __tablename__ = "outcomes"
+    application_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    is_fraud: Mapped[bool]
+    observed_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revision: Mapped[int] = mapped_column(default=1)
+    source: Mapped[str] = mapped_column(String(64), default="api")
+
+
+metadata = Base.metadata
