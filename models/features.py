@@ -32,6 +32,7 @@ Columns = Mapping[str, np.ndarray]
 NUMERIC_KINDS = {"number", "integer"}
 NUMERIC_DERIVED = {"geo_distance_km", "reuse_count", "age_years", "hour_of_day"}
 SECONDS_PER_YEAR = 365.2425 * 86400.0
+_EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
 def columns_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -63,10 +64,10 @@ def epoch_seconds(values: np.ndarray, kind: str) -> np.ndarray:
     if kind == "seconds" or arr.dtype.kind in "fiu":
         return as_float(arr)
     if arr.dtype.kind == "M":
-        return arr.astype("datetime64[ns]").astype(np.int64) / 1e9
+        return (arr.astype("datetime64[ns]") - np.datetime64(0, "ns")) / np.timedelta64(1, "s")
     parsed = pd.to_datetime(pd.Series(as_text(arr), dtype=object), utc=True, errors="coerce", format="ISO8601")
-    seconds = parsed.astype("int64").to_numpy() / 1e9
-    return np.where(parsed.isna().to_numpy(), np.nan, seconds)
+    # pandas picks the resolution (s, us, ns) from the input: go through a timedelta, not int64
+    return (parsed - _EPOCH).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _normalise_identity(value: str) -> str:

@@ -30,7 +30,7 @@ from models.errors import DataError, TrainingGateError
 from models.features import FeatureBuilder, columns_from_frame, epoch_seconds
 from models.metrics import best_f1_threshold, classification_report
 from models.quality import data_quality
-from models.recipes import FittedModel, Recipe
+from models.recipes.base import FittedModel, Recipe
 from models.schema import Detector
 
 StageProgress = Callable[[str, float], None]

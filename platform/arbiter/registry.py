@@ -14,15 +14,12 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from arbiter.errors import RegistrationError
 from arbiter.store import models_repo, tables
 from models.bundle import bundle_digest, verify_bundle
 from models.certification import certify
 from models.detectors import UnknownDetectorError, get_detector
 from models.errors import BundleError
-
-
-class RegistrationError(Exception):
-    """The bundle was refused; nothing was written."""
 
 
 @dataclass(frozen=True)

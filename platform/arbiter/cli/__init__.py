@@ -14,7 +14,7 @@ from arbiter.cli.db import db
 from arbiter.cli.demo import demo
 from arbiter.cli.registry import models_group, register
 from arbiter.cli.training import train
-from arbiter.registry import RegistrationError
+from arbiter.errors import RegistrationError
 from models.detectors import UnknownDetectorError
 from models.errors import ModelsError
 

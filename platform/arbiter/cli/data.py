@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from models.detectors import DETECTORS
-from models.synth import synthesize
 
 CHUNK = 50_000
 
@@ -27,6 +25,10 @@ def data() -> None:
               help="override the detector's realistic fraud rate (e.g. for small test sets)")
 def synth(detector: str, rows: int, seed: int, out: Path, fraud_rate: float | None) -> None:
     """Write seeded, deterministic synthetic data for DETECTOR to a CSV file."""
+    from tqdm import tqdm
+
+    from models.synth import synthesize
+
     with tqdm(total=rows, desc=f"synthesizing {detector}", unit="row", unit_scale=True) as bar:
         frame = synthesize(detector, rows, seed, fraud_rate)
         bar.set_description(f"writing {out.name}")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from arbiter.bootstrap import bootstrap
-
 
 @click.group()
 def db() -> None:
@@ -15,6 +13,8 @@ def db() -> None:
 @db.command("upgrade")
 def upgrade() -> None:
     """Create or migrate the tables and views to the latest revision."""
+    from arbiter.bootstrap import bootstrap
+
     platform = bootstrap()
     try:
         revision = platform.upgrade_database()

@@ -1,33 +1,10 @@
-"""`arbiter demo`: the end-to-end path that exists so far, on a fresh machine, in one command.
-
-migrate -> synthesize both detectors -> train champion and challenger candidates ->
-register (verify + certify) -> list -> score held-out rows through the registered bundles.
-"""
+"""`arbiter demo`."""
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 import click
-import numpy as np
-
-from arbiter.bootstrap import bootstrap
-from arbiter.cli.progress import stage_bar
-from arbiter.registry import bundle_path, register_bundle
-from arbiter.store import models_repo
-from models.dataio import prepare_frame
-from models.detectors import get_detector
-from models.recipes import get_recipe
-from models.runtimes import load_runtime
-from models.synth import synthesize
-from models.training import STAGES, train
-
-PLAN = {
-    "card-transactions": {"fraud_rate": 0.005, "recipes": ("rf", "logreg", "hgb", "isolation-forest")},
-    "card-applications": {"fraud_rate": None, "recipes": ("rf", "logreg", "hgb")},
-}
 
 
 @click.command("demo")
@@ -37,42 +14,6 @@ PLAN = {
 @click.option("--workdir", default=Path("var/demo"), show_default=True, type=click.Path(path_type=Path))
 def demo(rows: int, seed: int, workdir: Path) -> None:
     """Run the platform end to end on synthetic data."""
-    platform = bootstrap()
-    try:
-        click.echo(f"database: revision {platform.upgrade_database()}")
-        run_id = time.strftime("%Y%m%d-%H%M%S")
-        for detector_name, plan in PLAN.items():
-            detector = get_detector(detector_name)
-            frame = prepare_frame(synthesize(detector_name, rows, seed, plan["fraud_rate"]), detector)
-            click.echo(f"\n{detector_name}: {rows} synthetic rows, {int(frame[detector.label].sum())} fraud")
-            for recipe in plan["recipes"]:
-                out = workdir / run_id / f"{detector_name}-{recipe}"
-                with stage_bar(f"  training {recipe}", STAGES) as report:
-                    result = train(detector, get_recipe(recipe), frame, out, seed=seed, progress=report)
-                registration = register_bundle(out, platform.sessions, platform.settings.registry_dir,
-                                               tolerance=platform.settings.certification_tolerance)
-                model, cert = registration.model, registration.model.certification
-                click.echo(f"  {model.id:<40} validation AUC {result.manifest['metrics']['validation']['roc_auc']:.4f}"
-                           f"  certified max |diff| {cert['max_abs_diff']:.1e}  trained in {result.seconds:.1f}s")
-            _score_sample(platform, detector_name)
-    finally:
-        platform.close()
-    click.echo("\nnext: `arbiter models list`. The gateway, shadow mode and dashboards arrive with the "
-               "gateway, shadow and dashboard issues; this demo grows with them.")
+    from arbiter.demo import run_demo
 
-
-def _score_sample(platform, detector_name: str) -> None:  # type: ignore[no-untyped-def]
-    """Score the newest bundle's certification rows through the onnx runtime, as the gateway will."""
-    with platform.sessions() as session:
-        newest = models_repo.list_models(session, detector_name)[-1]
-    runtime = load_runtime(bundle_path(platform.settings.registry_dir, newest))
-
-
-    rows = json.loads((runtime.bundle.path / "certification.json").read_text())["rows"]
-    started = time.perf_counter()
-    for row in rows[:200]:
-        runtime.score_records([row])
-    per_row = (time.perf_counter() - started) / min(len(rows), 200)
-    scores = runtime.score_records(rows)
-    click.echo(f"  served {newest.id} on {len(rows)} held-out rows: {per_row * 1e3:.2f} ms/row one at a time, "
-               f"scores p50 {np.median(scores):.3f} max {scores.max():.3f}")
+    run_demo(rows, seed, workdir)

@@ -6,9 +6,6 @@ from pathlib import Path
 
 import click
 
-from arbiter.bootstrap import bootstrap
-from arbiter.registry import register_bundle
-from arbiter.store import models_repo
 from models.detectors import DETECTORS
 
 
@@ -16,6 +13,9 @@ from models.detectors import DETECTORS
 @click.argument("bundle_dir", type=click.Path(file_okay=False, path_type=Path))
 def register(bundle_dir: Path) -> None:
     """Verify, certify and store a model bundle in the registry."""
+    from arbiter.bootstrap import bootstrap
+    from arbiter.registry import register_bundle
+
     platform = bootstrap()
     try:
         result = register_bundle(bundle_dir, platform.sessions, platform.settings.registry_dir,
@@ -40,6 +40,9 @@ def models_group() -> None:
 @click.option("--detector", type=click.Choice(sorted(DETECTORS)), default=None)
 def list_models(detector: str | None) -> None:
     """List registered models with status, validation AUC and certification."""
+    from arbiter.bootstrap import bootstrap
+    from arbiter.store import models_repo
+
     platform = bootstrap()
     try:
         with platform.sessions() as session:

@@ -6,12 +6,8 @@ from pathlib import Path
 
 import click
 
-from arbiter.cli.progress import stage_bar
-from models.dataio import read_dataset
 from models.detectors import DETECTORS, get_detector
-from models.recipes import RECIPES, get_recipe
-from models.training import STAGES, parse_time
-from models.training import train as train_bundle
+from models.recipes import RECIPE_NAMES, get_recipe
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -26,7 +22,7 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @click.command("train")
 @click.option("--detector", required=True, type=click.Choice(sorted(DETECTORS)))
-@click.option("--recipe", required=True, type=click.Choice(sorted(RECIPES)), help="how to train")
+@click.option("--recipe", required=True, type=click.Choice(sorted(RECIPE_NAMES)), help="how to train")
 @click.option("--data", "data_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="CSV")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="bundle directory")
 @click.option("--train-until", default=None,
@@ -39,6 +35,12 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 def train(detector: str, recipe: str, data_file: Path, out: Path, train_until: str | None, min_auc: float | None,
           params: tuple[str, ...], seed: int, name: str | None) -> None:
     """Train a model and write a governed, certified bundle to OUT."""
+    from arbiter.cli.progress import stage_bar
+    from models.dataio import read_dataset
+    from models.training import STAGES, parse_time
+    from models.training import train as train_bundle
+
+
     det, rec = get_detector(detector), get_recipe(recipe)
     overrides = _params(params)
     rec.resolve_params(overrides, seed)  # fail on a bad --param before reading the data

@@ -1,0 +1,57 @@
+"""Shared test helpers (no fakes of real services here)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import onnx
+
+from models.bundle import MANIFEST, ONNX_MODEL, dumps, file_sha256
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_CSV = REPO.parent / "shared" / "data" / "creditcard-sample.csv"
+
+
+def copy_bundle(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+def reseal(bundle: Path) -> None:
+    """Recompute the manifest's file hashes, as a careless (or malicious) publisher would."""
+    manifest = json.loads((bundle / MANIFEST).read_text())
+    manifest["files"] = {p.name: file_sha256(p) for p in sorted(bundle.iterdir()) if p.name != MANIFEST}
+    (bundle / MANIFEST).write_text(dumps(manifest))
+
+
+def edit_manifest(bundle: Path, **changes: object) -> None:
+    manifest = json.loads((bundle / MANIFEST).read_text())
+    manifest.update(changes)
+    (bundle / MANIFEST).write_text(dumps(manifest))
+
+
+def perturb_onnx(bundle: Path, delta: float = 0.05) -> None:
+    """Shift every float weight of the ONNX model's ML operator: a model that no longer
+    reproduces the training library's scores. The manifest is resealed so only
+    certification can catch it."""
+    model = onnx.load(bundle / ONNX_MODEL)
+    changed = False
+    for node in model.graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.FLOATS and attr.name in (
+                "nodes_values", "coefficients", "target_weights", "class_weights", "intercepts"
+            ):
+                values = [v + delta for v in attr.floats]
+                del attr.floats[:]
+                attr.floats.extend(values)
+                changed = True
+    for init in model.graph.initializer:
+        if init.data_type == onnx.TensorProto.FLOAT:
+            arr = onnx.numpy_helper.to_array(init) + delta
+            init.CopyFrom(onnx.numpy_helper.from_array(arr.astype("float32"), init.name))
+            changed = True
+    assert changed, "nothing to perturb in this ONNX graph"
+    onnx.save(model, bundle / ONNX_MODEL)
+    reseal(bundle)

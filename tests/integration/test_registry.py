@@ -1,0 +1,103 @@
+"""Registering bundles into the real Postgres: stored, certified, or refused with nothing written."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from arbiter.bootstrap import Platform
+from arbiter.registry import RegistrationError, bundle_path, register_bundle
+from arbiter.store import models_repo, tables
+from models.bundle import bundle_digest, verify_bundle
+from tests.helpers import copy_bundle, edit_manifest, perturb_onnx, reseal
+
+pytestmark = pytest.mark.integration
+
+
+def _register(platform: Platform, bundle: Path):
+    return register_bundle(bundle, platform.sessions, platform.settings.registry_dir)
+
+
+def _model_count(platform: Platform) -> int:
+    with platform.sessions() as session:
+        return session.scalar(select(func.count()).select_from(tables.Model))
+
+
+def _registry_entries(platform: Platform) -> list[Path]:
+    root = platform.settings.registry_dir / "bundles"
+    return sorted(root.iterdir()) if root.exists() else []
+
+
+def test_register_stores_content_addressed_and_lists(platform: Platform, rf_bundle: Path,
+                                                     app_logreg_bundle: Path) -> None:
+    first = _register(platform, rf_bundle)
+    assert first.created
+    model = first.model
+    assert model.id == "card-transactions-rf.v1" and model.status == "registered"
+    assert model.sha256 == bundle_digest(rf_bundle)
+    stored = bundle_path(platform.settings.registry_dir, model)
+    assert stored.name == model.sha256 and verify_bundle(stored)
+    assert model.certification["passed"] and model.certification["max_abs_diff"] <= 1e-5
+    assert model.certification["rows"] >= 200
+    assert model.metrics["roc_auc"] > 0.7
+
+    _register(platform, app_logreg_bundle)
+    with platform.sessions() as session:
+        assert [m.id for m in models_repo.list_models(session)] == [
+            "card-applications-logreg.v1",
+            "card-transactions-rf.v1",
+        ]
+        assert [m.id for m in models_repo.list_models(session, "card-transactions")] == ["card-transactions-rf.v1"]
+
+
+def test_registering_the_same_bundle_twice_makes_one_row(platform: Platform, rf_bundle: Path) -> None:
+    assert _register(platform, rf_bundle).created
+    again = _register(platform, rf_bundle)
+    assert not again.created and again.model.id == "card-transactions-rf.v1"
+    assert _model_count(platform) == 1 and len(_registry_entries(platform)) == 1
+
+
+def test_a_new_bundle_of_the_same_name_gets_the_next_version(platform: Platform, rf_bundle: Path,
+                                                             tmp_path: Path) -> None:
+    _register(platform, rf_bundle)
+    retrained = copy_bundle(rf_bundle, tmp_path / "v2")
+    edit_manifest(retrained, created_at="2030-01-01T00:00:00Z")
+    assert _register(platform, retrained).model.id == "card-transactions-rf.v2"
+
+
+def test_tampered_bundle_is_refused_and_nothing_written(platform: Platform, rf_bundle: Path, tmp_path: Path) -> None:
+    bundle = copy_bundle(rf_bundle, tmp_path / "t")
+    with (bundle / "features.json").open("a") as fh:
+        fh.write(" ")
+    with pytest.raises(RegistrationError, match="does not match its sha256"):
+        _register(platform, bundle)
+    assert _model_count(platform) == 0 and _registry_entries(platform) == []
+
+
+def test_perturbed_model_fails_certification_and_nothing_written(platform: Platform, rf_bundle: Path,
+                                                                 tmp_path: Path) -> None:
+    bundle = copy_bundle(rf_bundle, tmp_path / "p")
+    perturb_onnx(bundle)
+    verify_bundle(bundle)  # the hashes are consistent: only certification can catch it
+    with pytest.raises(RegistrationError, match="certification failed") as caught:
+        _register(platform, bundle)
+    assert "differ from sklearn predict_proba by up to" in str(caught.value)
+    assert _model_count(platform) == 0 and _registry_entries(platform) == []
+
+
+def test_schema_mismatch_is_refused(platform: Platform, rf_bundle: Path, tmp_path: Path) -> None:
+    bundle = copy_bundle(rf_bundle, tmp_path / "s")
+    edit_manifest(bundle, schema_fingerprint="0" * 64)
+    reseal(bundle)
+    with pytest.raises(RegistrationError, match="input schema does not match"):
+        _register(platform, bundle)
+    assert _model_count(platform) == 0
+
+
+def test_unknown_detector_is_refused(platform: Platform, rf_bundle: Path, tmp_path: Path) -> None:
+    bundle = copy_bundle(rf_bundle, tmp_path / "u")
+    edit_manifest(bundle, detector="card-loans")
+    reseal(bundle)
+    with pytest.raises(RegistrationError, match="unknown detector 'card-loans'"):
+        _register(platform, bundle)
+    assert _model_count(platform) == 0

@@ -1,0 +1,118 @@
+"""Feature transforms: one implementation, the same matrix on the training and serving paths."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.detectors import get_detector
+from models.features import FeatureBuilder, ReuseTable, columns_from_frame, epoch_seconds
+
+APPS = get_detector("card-applications")
+
+
+def _record(**overrides):
+    base = {
+        "full_name": "Ann Lee", "email": "ann.lee@gmail.com", "ssn": "123-45-6789", "phone": None,
+        "date_of_birth": "1990-01-01", "zip": "02134", "ip": "81.2.69.142", "device_id": "dev-1",
+        "income": 50_000.0, "employment": "employed", "requested_limit": 5000.0, "channel": "web",
+        "submitted_at": "2026-03-01T12:00:00Z",
+    }
+    return base | overrides
+
+
+@pytest.fixture(scope="module")
+def fitted(app_frame: pd.DataFrame) -> FeatureBuilder:
+    return FeatureBuilder(APPS).fit(columns_from_frame(app_frame))
+
+
+def test_raw_pii_columns_are_dropped_for_high_cardinality(fitted: FeatureBuilder) -> None:
+    for pii in ("email", "ssn", "ip", "device_id", "phone", "full_name", "zip", "date_of_birth"):
+        assert pii in fitted.dropped, pii
+        assert "high cardinality" in fitted.dropped[pii]
+    assert not any(name.split("=")[0] in APPS.pii_fields for name in fitted.feature_names)
+
+
+def test_constant_columns_are_dropped() -> None:
+    frame = pd.DataFrame([_record(employment="employed") for _ in range(50)])
+    fb = FeatureBuilder(APPS).fit(columns_from_frame(frame))
+    assert fb.dropped["employment"] == "constant (cardinality 1)"
+    assert fb.dropped["income"] == "constant (cardinality 1)"
+
+
+def test_records_path_equals_frame_path(fitted: FeatureBuilder, app_frame: pd.DataFrame) -> None:
+    part = app_frame.iloc[:300]
+    from_frame = fitted.transform(columns_from_frame(part))
+    records = json.loads(part[APPS.field_names].to_json(orient="records"))
+    assert np.array_equal(fitted.transform_records(records), from_frame)
+
+
+def test_roundtrip_through_json_gives_the_same_matrix(fitted: FeatureBuilder, app_frame: pd.DataFrame) -> None:
+    restored = FeatureBuilder.from_dict(APPS, json.loads(json.dumps(fitted.to_dict())))
+    cols = columns_from_frame(app_frame.iloc[:500])
+    assert np.array_equal(restored.transform(cols), fitted.transform(cols))
+    assert restored.feature_names == fitted.feature_names
+
+
+def test_no_identity_value_is_stored_in_clear(fitted: FeatureBuilder, app_frame: pd.DataFrame) -> None:
+    blob = json.dumps(fitted.to_dict())
+    for column in ("ssn", "device_id", "email"):
+        for value in app_frame[column].head(200):
+            assert value not in blob
+
+
+def test_missing_numbers_get_the_median_and_an_indicator(fitted: FeatureBuilder) -> None:
+    names = fitted.feature_names
+    row = fitted.transform_records([_record(income=None)])[0]
+    spec = next(s for s in fitted.numeric if s["name"] == "income")
+    assert row[names.index("income")] == pytest.approx(spec["median"])
+    assert row[names.index("income__missing")] == 1.0
+
+
+def test_unseen_category_is_all_zero(fitted: FeatureBuilder) -> None:
+    names = fitted.feature_names
+    row = fitted.transform_records([_record(email="x@never-seen.example")])[0]
+    domain_cols = [i for i, n in enumerate(names) if n.startswith("email_domain=")]
+    assert domain_cols and not row[domain_cols].any()
+    gmail = fitted.transform_records([_record()])[0]
+    assert gmail[names.index("email_domain=gmail.com")] == 1.0
+
+
+def test_derived_values() -> None:
+    frame = pd.DataFrame([_record(), _record(ssn="123456789", device_id="dev-2", zip="98101")] * 3
+                         + [_record(ssn="999-99-9999", device_id="dev-3", employment="retired",
+                                    date_of_birth="1950-06-01", submitted_at="2026-03-02T03:00:00Z")])
+    fb = FeatureBuilder(APPS).fit(columns_from_frame(frame))
+    names = fb.feature_names
+    train = fb.transform(columns_from_frame(frame), reference_rows=True)
+    # "123-45-6789" and "123456789" are the same SSN: 6 rows, so 5 others for a reference row
+    assert train[0, names.index("ssn_reuse")] == 5.0
+    assert train[-1, names.index("ssn_reuse")] == 0.0
+    served = fb.transform_records([_record(), _record(ssn="000-00-0000", device_id="new")])
+    assert served[0, names.index("ssn_reuse")] == 6.0  # a new application sees all six
+    assert served[1, names.index("ssn_reuse")] == 0.0
+    assert served[0, names.index("age_years")] == pytest.approx(36.16, abs=0.01)
+    assert served[0, names.index("hour_of_day")] == pytest.approx(12.0)
+    assert served[0, names.index("zip_ip_distance_km")] >= 0.0
+
+
+def test_reuse_table_keeps_only_repeated_values_as_digests() -> None:
+    table = ReuseTable.fit(np.array(["a", "a", "b", None], dtype=object))
+    assert list(table.counts.values()) == [2]
+    assert "a" not in table.counts
+
+
+def test_epoch_seconds_parses_iso_and_passes_numbers() -> None:
+    got = epoch_seconds(np.array(["1970-01-02T00:00:00Z", "bad", None], dtype=object), "datetime")
+    assert got[0] == 86400.0 and np.isnan(got[1]) and np.isnan(got[2])
+    assert epoch_seconds(np.array([1.5, 2.0]), "seconds").tolist() == [1.5, 2.0]
+
+
+def test_epoch_seconds_is_independent_of_pandas_resolution() -> None:
+    # pandas 3 keeps second resolution for such strings; the result must still be in seconds
+    text = np.array(["2026-01-01T00:00:00Z", "2026-01-01"], dtype=object)
+    native = np.array(["2026-01-01T00:00:00"], dtype="datetime64[s]")
+    expected = 1767225600.0
+    assert epoch_seconds(text, "datetime").tolist() == [expected, expected]
+    assert epoch_seconds(native, "datetime").tolist() == [expected]
