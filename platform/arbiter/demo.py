@@ -25,9 +25,14 @@ from models.synth import synthesize
 from models.training import STAGES, train
 
 PLAN = {
-    "card-transactions": {"fraud_rate": 0.005, "recipes": ("rf", "logreg", "hgb", "isolation-forest")},
-    "card-applications": {"fraud_rate": None, "recipes": ("rf", "logreg", "hgb")},
+    "card-transactions": {"min_fraud": 100, "recipes": ("rf", "logreg", "hgb", "isolation-forest")},
+    "card-applications": {"min_fraud": 100, "recipes": ("rf", "logreg", "hgb")},
 }
+
+
+def _fraud_rate(detector_name: str, rows: int, min_fraud: int) -> float:
+    """The detector's realistic rate, raised where a small demo would otherwise see too little fraud."""
+    return max(get_detector(detector_name).fraud_rate, min_fraud / rows)
 
 
 def run_demo(rows: int, seed: int, workdir: Path) -> None:
@@ -38,7 +43,8 @@ def run_demo(rows: int, seed: int, workdir: Path) -> None:
         run_id = time.strftime("%Y%m%d-%H%M%S")
         for detector_name, plan in PLAN.items():
             detector = get_detector(detector_name)
-            frame = prepare_frame(synthesize(detector_name, rows, seed, plan["fraud_rate"]), detector)
+            rate = _fraud_rate(detector_name, rows, plan["min_fraud"])
+            frame = prepare_frame(synthesize(detector_name, rows, seed, rate), detector)
             click.echo(f"\n{detector_name}: {rows} synthetic rows, {int(frame[detector.label].sum())} fraud")
             for recipe in plan["recipes"]:
                 out = workdir / run_id / f"{detector_name}-{recipe}"

@@ -1,0 +1,17 @@
+# One image for every role (migrate, gateway, worker): `arbiter <command>`.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# H2O training needs a JVM; serving does not (models are served as ONNX).
+RUN apt-get update && apt-get install -y --no-install-recommends default-jre-headless \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY platform ./platform
+COPY models ./models
+COPY shadow_workers ./shadow_workers
+COPY migrations ./migrations
+RUN pip install .
+RUN useradd --create-home arbiter && mkdir -p /var/lib/arbiter && chown arbiter /var/lib/arbiter
+USER arbiter
+ENV ARBITER_REGISTRY_DIR=/var/lib/arbiter/registry ARBITER_SPOOL_DIR=/var/lib/arbiter/spool
+ENTRYPOINT ["arbiter"]
