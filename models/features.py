@@ -19,6 +19,7 @@ import hmac
 import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ NUMERIC_KINDS = {"number", "integer"}
 NUMERIC_DERIVED = {"geo_distance_km", "reuse_count", "age_years", "hour_of_day"}
 SECONDS_PER_YEAR = 365.2425 * 86400.0
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+SMALL_BATCH = 256
 
 
 def columns_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -50,7 +52,10 @@ def as_float(values: np.ndarray) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype.kind in "fiub":
         return arr.astype(np.float64, copy=False)
-    return pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
+    try:  # the common case, and ~50x faster than pandas: numbers and None (-> NaN)
+        return arr.astype(np.float64)
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
 
 
 def as_text(values: np.ndarray) -> np.ndarray:
@@ -65,9 +70,23 @@ def epoch_seconds(values: np.ndarray, kind: str) -> np.ndarray:
         return as_float(arr)
     if arr.dtype.kind == "M":
         return (arr.astype("datetime64[ns]") - np.datetime64(0, "ns")) / np.timedelta64(1, "s")
+    if arr.size <= SMALL_BATCH:  # the serving path: pandas' per-call overhead dominates
+        return np.array([_iso_seconds(v) for v in arr], dtype=np.float64)
     parsed = pd.to_datetime(pd.Series(as_text(arr), dtype=object), utc=True, errors="coerce", format="ISO8601")
     # pandas picks the resolution (s, us, ns) from the input: go through a timedelta, not int64
     return (parsed - _EPOCH).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _iso_seconds(value: object) -> float:
+    if not isinstance(value, str) or not value:
+        return np.nan
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return np.nan
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
 
 
 def _normalise_identity(value: str) -> str:

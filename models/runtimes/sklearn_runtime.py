@@ -21,6 +21,8 @@ class SklearnRuntime(Runtime):
         if bundle.manifest.get("flavour") != "sklearn":
             raise BundleError(f"the sklearn runtime cannot load a {bundle.manifest.get('flavour')} bundle")
         self.estimator = joblib.load(bundle.path / serving["artifact"])
+        if hasattr(self.estimator, "n_jobs"):
+            self.estimator.n_jobs = 1  # a thread pool per call costs more than it saves at serving sizes
         self.method = getattr(self.estimator, serving["native_method"])
 
     def raw(self, X: np.ndarray) -> np.ndarray:
