@@ -8,18 +8,20 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from arbiter.config import Settings, get_settings
-from arbiter.store import migrate, models_repo
+from arbiter.pii import PiiHasher
+from arbiter.store import config_repo, migrate, models_repo
 from arbiter.store.db import make_engine, session_factory
 from models.detectors import DETECTORS
 
 
 @dataclass
 class Platform:
-    """What every entrypoint needs: settings, the database engine and a session factory."""
+    """What every entrypoint needs: settings, the database, sessions and the PII hasher."""
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    hasher: PiiHasher
 
     def upgrade_database(self) -> str | None:
         """Run the migrations and record the declared detectors; the revision now in force."""
@@ -27,6 +29,7 @@ class Platform:
         with self.sessions() as session, session.begin():
             for detector in DETECTORS.values():
                 models_repo.ensure_detector(session, detector)
+            config_repo.seed_defaults(session, self.hasher)
         return migrate.current_revision(self.engine)
 
     def close(self) -> None:
@@ -37,4 +40,5 @@ def bootstrap(settings: Settings | None = None) -> Platform:
     """The composed platform for `settings` (the environment's by default)."""
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
-    return Platform(settings=settings, engine=engine, sessions=session_factory(engine))
+    key = settings.pii_key.get_secret_value().encode() if settings.pii_key else None
+    return Platform(settings=settings, engine=engine, sessions=session_factory(engine), hasher=PiiHasher(key))

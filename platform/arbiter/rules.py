@@ -1,0 +1,147 @@
+"""Rules: versioned deny lists checked before the model; a hit decides and says why.
+
+Rule types and the field each reads:
+    email         the applicant's email          values stored as keyed hashes
+    ssn           the applicant's SSN            values stored as keyed hashes
+    device        the device id                  values stored as keyed hashes
+    email_domain  the domain of the email        values stored lower-case (not PII)
+    ip_range      the IP address                 values stored as CIDR networks (not PII)
+
+Identity values arrive in clear over the admin API, are hashed at once with ARBITER_PII_KEY,
+and are never stored, logged or returned in clear.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from arbiter.pii import PiiHasher
+from models.schema import Detector
+
+RuleType = Literal["email", "ssn", "device", "email_domain", "ip_range"]
+RULE_FIELDS: dict[str, str] = {"email": "email", "ssn": "ssn", "device": "device_id",
+                               "email_domain": "email", "ip_range": "ip"}
+HASHED_TYPES = {"email", "ssn", "device"}
+SEVERITY = {"decline": 2, "review": 1}
+
+
+class RuleInput(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    type: RuleType
+    action: Literal["decline", "review"]
+    values: list[str] = Field(max_length=100_000)
+    description: str = Field("", max_length=500)
+
+
+class RuleSetInput(BaseModel):
+    """The body of `PUT /admin/v1/detectors/{detector}/rules`: the complete new rule set."""
+
+    rules: list[RuleInput] = Field(max_length=200)
+    note: str = Field("", max_length=2000)
+
+
+class RulesError(ValueError):
+    """A rule set that cannot apply to its detector; the message names the rule."""
+
+
+def to_stored(detector: Detector, ruleset: RuleSetInput, hasher: PiiHasher) -> dict[str, Any]:
+    """The storable body: identity values hashed, domains normalised, networks parsed."""
+    seen: set[str] = set()
+    stored = []
+    for rule in ruleset.rules:
+        if rule.id in seen:
+            raise RulesError(f"rule id {rule.id!r} appears twice")
+        seen.add(rule.id)
+        source = RULE_FIELDS[rule.type]
+        if source not in detector.field_names:
+            raise RulesError(f"rule {rule.id!r}: detector {detector.name!r} has no field {source!r}")
+        stored.append({"id": rule.id, "type": rule.type, "action": rule.action, "description": rule.description,
+                       "values": sorted(set(_store_value(rule, v, hasher) for v in rule.values))})
+    return {"rules": stored}
+
+
+def _store_value(rule: RuleInput, value: str, hasher: PiiHasher) -> str:
+    if len(value) > 256 or not value.strip():
+        raise RulesError(f"rule {rule.id!r}: values must be 1 to 256 characters")
+    if rule.type in HASHED_TYPES:
+        return hasher.digest(RULE_FIELDS[rule.type], value)
+    if rule.type == "email_domain":
+        return value.strip().lower().lstrip("@")
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise RulesError(f"rule {rule.id!r}: {value!r} is not an IP network (CIDR)") from None
+
+
+def public_view(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What the admin API shows: hashed lists as counts only, the rest as stored."""
+    out = []
+    for rule in body.get("rules", []):
+        view = {k: rule[k] for k in ("id", "type", "action", "description")}
+        if rule["type"] in HASHED_TYPES:
+            view["values"] = {"count": len(rule["values"]), "stored_as": "HMAC-SHA256"}
+        else:
+            view["values"] = list(rule["values"])
+        out.append(view)
+    return out
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    rule_id: str
+    action: str
+    type: str
+
+
+@dataclass
+class CompiledRules:
+    """A rule set ready to evaluate in microseconds."""
+
+    version: int
+    hashed: list[tuple[str, str, str, frozenset[str]]] = field(default_factory=list)
+    domains: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
+    networks: list[tuple[str, str, list[Any]]] = field(default_factory=list)
+
+    @classmethod
+    def compile(cls, version: int, body: Mapping[str, Any]) -> CompiledRules:
+        compiled = cls(version)
+        for rule in body.get("rules", []):
+            values = rule["values"]
+            if rule["type"] in HASHED_TYPES:
+                compiled.hashed.append((rule["id"], rule["action"], rule["type"], frozenset(values)))
+            elif rule["type"] == "email_domain":
+                compiled.domains.append((rule["id"], rule["action"], frozenset(values)))
+            else:
+                compiled.networks.append((rule["id"], rule["action"], [ipaddress.ip_network(v) for v in values]))
+        return compiled
+
+    def __bool__(self) -> bool:
+        return bool(self.hashed or self.domains or self.networks)
+
+    def evaluate(self, record: Mapping[str, Any], hasher: PiiHasher) -> list[RuleHit]:
+        """Every rule the record hits, most severe first."""
+        hits: list[RuleHit] = []
+        for rule_id, action, kind, values in self.hashed:
+            raw = record.get(RULE_FIELDS[kind])
+            if raw is not None and hasher.digest(RULE_FIELDS[kind], str(raw)) in values:
+                hits.append(RuleHit(rule_id, action, kind))
+        email = record.get("email")
+        if self.domains and isinstance(email, str) and "@" in email:
+            domain = email.rsplit("@", 1)[1].lower()
+            hits.extend(RuleHit(rid, action, "email_domain")
+                        for rid, action, values in self.domains if domain in values)
+        ip = record.get("ip")
+        if self.networks and isinstance(ip, str):
+            try:
+                address = ipaddress.ip_address(ip)
+            except ValueError:
+                address = None
+            if address is not None:
+                hits.extend(RuleHit(rid, action, "ip_range") for rid, action, nets in self.networks
+                            if any(address.version == n.version and address in n for n in nets))
+        return sorted(hits, key=lambda h: -SEVERITY[h.action])

@@ -1,0 +1,76 @@
+"""Versioned strategies and rule sets: the current version, and new versions (never edits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from arbiter.pii import PiiHasher
+from arbiter.rules import RuleInput, RuleSetInput, to_stored
+from arbiter.store import tables
+from arbiter.strategies import DEFAULT_DECLINE, DEFAULT_REVIEW, Strategy
+from models.detectors import DETECTORS, get_detector
+from models.synth.applications import DISPOSABLE_DOMAINS, KNOWN_FRAUD_EMAILS, KNOWN_FRAUD_SSNS
+
+
+def current_strategy(session: Session, detector: str) -> tables.Strategy | None:
+    query = (select(tables.Strategy).where(tables.Strategy.detector == detector)
+             .order_by(tables.Strategy.version.desc()).limit(1))
+    return session.scalars(query).first()
+
+
+def as_strategy(row: tables.Strategy) -> Strategy:
+    return Strategy(row.detector, row.version, row.review_threshold, row.decline_threshold)
+
+
+def add_strategy(session: Session, detector: str, review: float, decline: float, *, note: str = "",
+                 actor: str = "system") -> tables.Strategy:
+    version = (session.scalar(select(func.max(tables.Strategy.version))
+                              .where(tables.Strategy.detector == detector)) or 0) + 1
+    row = tables.Strategy(detector=detector, version=version, review_threshold=review, decline_threshold=decline,
+                          note=note, created_by=actor)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def current_rules(session: Session, detector: str) -> tables.RuleSet | None:
+    query = (select(tables.RuleSet).where(tables.RuleSet.detector == detector)
+             .order_by(tables.RuleSet.version.desc()).limit(1))
+    return session.scalars(query).first()
+
+
+def add_rules(session: Session, detector: str, body: dict[str, Any], *, note: str = "",
+              actor: str = "system") -> tables.RuleSet:
+    version = (session.scalar(select(func.max(tables.RuleSet.version))
+                              .where(tables.RuleSet.detector == detector)) or 0) + 1
+    row = tables.RuleSet(detector=detector, version=version, body=body, note=note, created_by=actor)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def default_rules(detector: str) -> RuleSetInput:
+    """The rules a fresh installation starts with: the known fraudulent identities of the seed."""
+    if detector != "card-applications":
+        return RuleSetInput(rules=[], note="no rules by default")
+    return RuleSetInput(note="default deny lists", rules=[
+        RuleInput(id="known-fraud-email", type="email", action="decline", values=list(KNOWN_FRAUD_EMAILS),
+                  description="emails confirmed fraudulent in the past"),
+        RuleInput(id="known-fraud-ssn", type="ssn", action="decline", values=list(KNOWN_FRAUD_SSNS),
+                  description="SSNs confirmed fraudulent in the past"),
+        RuleInput(id="disposable-email-domain", type="email_domain", action="review",
+                  values=list(DISPOSABLE_DOMAINS), description="throw-away mailboxes"),
+    ])
+
+
+def seed_defaults(session: Session, hasher: PiiHasher) -> None:
+    """Strategy v1 and rules v1 for every detector that has none yet."""
+    for name in DETECTORS:
+        if current_strategy(session, name) is None:
+            add_strategy(session, name, DEFAULT_REVIEW, DEFAULT_DECLINE, note="default")
+        if current_rules(session, name) is None:
+            rules = default_rules(name)
+            add_rules(session, name, to_stored(get_detector(name), rules, hasher), note=rules.note)

@@ -1,0 +1,86 @@
+"""Keyed PII hashing, strategies and rules (pure domain logic)."""
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from arbiter.pii import PiiHasher
+from arbiter.rules import CompiledRules, RuleInput, RulesError, RuleSetInput, public_view, to_stored
+from arbiter.strategies import Strategy, StrategyInput
+from models.detectors import get_detector
+
+APPS, TX = get_detector("card-applications"), get_detector("card-transactions")
+HASHER = PiiHasher(b"test-key")
+
+
+def test_hashing_is_keyed_normalised_and_kind_separated() -> None:
+    assert HASHER.digest("ssn", "123-45-6789") == HASHER.digest("ssn", "123456789")
+    assert HASHER.digest("email", "A@B.com ") == HASHER.digest("email", "a@b.com")
+    assert HASHER.digest("email", "x") != HASHER.digest("device_id", "x")
+    assert HASHER.digest("ssn", "123456789") != PiiHasher(b"other-key").digest("ssn", "123456789")
+    assert HASHER.digest("ssn", "123456789").startswith("h:")
+
+
+def test_protect_replaces_every_pii_field() -> None:
+    record = {"email": "a@b.com", "ssn": "123-45-6789", "income": 5.0, "phone": None, "zip": "02134"}
+    protected = HASHER.protect(APPS, record)
+    assert protected["income"] == 5.0 and protected["phone"] is None
+    for key in ("email", "ssn", "zip"):
+        assert protected[key].startswith("h:") and record[key] not in json.dumps(protected)
+
+
+def test_strategy_thresholds() -> None:
+    s = Strategy("d", 3, 0.4, 0.9)
+    assert [s.decide(x) for x in (0.0, 0.39, 0.4, 0.89, 0.9, 1.0)] == [
+        "approve", "approve", "review", "review", "decline", "decline"]
+    with pytest.raises(ValidationError, match="must not exceed"):
+        StrategyInput(review_threshold=0.9, decline_threshold=0.5)
+    with pytest.raises(ValidationError):
+        StrategyInput(review_threshold=float("nan"), decline_threshold=0.5)
+
+
+def _ruleset() -> RuleSetInput:
+    return RuleSetInput(rules=[
+        RuleInput(id="bad-email", type="email", action="decline", values=["Fraud@Example.com"]),
+        RuleInput(id="bad-ssn", type="ssn", action="decline", values=["111-22-3333"]),
+        RuleInput(id="bad-device", type="device", action="review", values=["dev-X"]),
+        RuleInput(id="burner", type="email_domain", action="review", values=["@Mailinator.com"]),
+        RuleInput(id="tor", type="ip_range", action="review", values=["203.0.113.0/24", "2001:db8::/32"]),
+    ])
+
+
+def test_rules_are_stored_without_clear_identities() -> None:
+    body = to_stored(APPS, _ruleset(), HASHER)
+    blob = json.dumps(body).lower()
+    for secret in ("fraud@example.com", "111-22-3333", "111223333", "dev-x"):
+        assert secret not in blob
+    assert "mailinator.com" in blob and "203.0.113.0/24" in blob
+    view = public_view(body)
+    assert view[0]["values"] == {"count": 1, "stored_as": "HMAC-SHA256"}
+
+
+@pytest.mark.parametrize("record,expected", [
+    ({"email": "fraud@example.com", "ssn": "000-00-0000", "ip": "8.8.8.8"}, ["bad-email"]),
+    ({"email": "ok@gmail.com", "ssn": "111223333", "ip": "8.8.8.8"}, ["bad-ssn"]),
+    ({"email": "x@mailinator.com", "device_id": "DEV-x", "ip": "203.0.113.9"}, ["bad-device", "burner", "tor"]),
+    ({"email": "ok@gmail.com", "ip": "2001:db8::1"}, ["tor"]),
+    ({"email": "fraud@example.com", "ip": "203.0.113.1"}, ["bad-email", "tor"]),  # decline first
+    ({"email": "ok@gmail.com", "ip": "not-an-ip"}, []),
+])
+def test_rule_hits(record: dict, expected: list[str]) -> None:
+    rules = CompiledRules.compile(4, to_stored(APPS, _ruleset(), HASHER))
+    assert [h.rule_id for h in rules.evaluate(record, HASHER)] == expected
+
+
+def test_rules_that_do_not_fit_the_detector_are_refused() -> None:
+    with pytest.raises(RulesError, match="has no field 'email'"):
+        to_stored(TX, _ruleset(), HASHER)
+    bad_net = RuleSetInput(rules=[RuleInput(id="n", type="ip_range", action="review", values=["10.0.0.0/99"])])
+    with pytest.raises(RulesError, match="not an IP network"):
+        to_stored(APPS, bad_net, HASHER)
+    twice = RuleSetInput(rules=[RuleInput(id="a", type="ssn", action="review", values=["1"])] * 2)
+    with pytest.raises(RulesError, match="appears twice"):
+        to_stored(APPS, twice, HASHER)
+    with pytest.raises(ValidationError):
+        RuleInput(id="Bad Id!", type="ssn", action="review", values=[])
