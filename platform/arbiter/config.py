@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     api_keys: str | None = Field(None, description="comma-separated keys for /v1/*")
     pii_key: SecretStr | None = Field(None, description="HMAC key for PII before storage")
     certification_tolerance: float = Field(1e-5, gt=0, description="max |served - training score|")
+    promotion_min_shadow: int = Field(1000, ge=0, description="shadow scores a challenger needs before promotion")
+    promotion_auc_tolerance: float = Field(0.01, ge=0, le=1, description="how far below the champion's AUC")
 
     @property
     def api_key_set(self) -> frozenset[str]:

@@ -1,0 +1,78 @@
+"""The FastAPI application: scoring, operations and admin routes over one composed platform."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from arbiter.bootstrap import Platform
+from arbiter.gateway import metrics, routes_admin, routes_ops, routes_scoring
+from arbiter.gateway.http import HttpError, error_response
+from arbiter.scoring import Scorer, ScoringError
+from arbiter.serving_state import ServingState
+
+log = logging.getLogger("arbiter.gateway")
+
+
+def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastAPI:
+    """The gateway for `platform`; the serving state starts watching with the app's lifespan."""
+    serving = ServingState(platform.sessions, platform.settings.registry_dir, interval=refresh_interval)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        serving.start()
+        yield
+        serving.stop()
+
+    app = FastAPI(title="Arbiter", version="0.1.0", lifespan=lifespan,
+                  description="Champion/challenger model serving for fraud detection.")
+    app.state.platform = platform
+    app.state.serving = serving
+    app.state.scorer = Scorer(serving, platform.hasher)
+    app.state.api_keys = platform.settings.api_key_set
+    app.state.admin_token = platform.settings.admin_token.get_secret_value() if platform.settings.admin_token else None
+    for router in (routes_scoring.router, routes_ops.router, routes_admin.router):
+        app.include_router(router)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    def count(request: Request, status: int) -> None:
+        route = request.scope.get("route")
+        metrics.ERRORS.labels(getattr(route, "path", "unmatched"), str(status)).inc()
+
+    @app.exception_handler(HttpError)
+    async def _http_error(request: Request, exc: HttpError) -> JSONResponse:
+        count(request, exc.status)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc.status, exc.detail, exc.errors, headers)
+
+    @app.exception_handler(ScoringError)
+    async def _scoring_error(request: Request, exc: ScoringError) -> JSONResponse:
+        count(request, exc.status)
+        return error_response(exc.status, exc.message, exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        count(request, 422)
+        errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "message": e["msg"]}
+                  for e in exc.errors()]
+        return error_response(422, "invalid request", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _starlette_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        count(request, exc.status_code)
+        return error_response(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        count(request, 500)
+        log.exception("unexpected error on %s", request.url.path)
+        return error_response(500, "internal error; it has been logged")

@@ -1,0 +1,55 @@
+"""Reading request bodies safely and answering errors in one shape.
+
+Errors: `{"detail": "...", "errors": [{"field": "...", "message": "..."}]}`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+SINGLE_LIMIT = 64 * 1024
+BATCH_LIMIT = 2 * 1024 * 1024
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, detail: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.errors = status, detail, errors or []
+
+
+def error_response(status: int, detail: str, errors: list[dict[str, str]] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"detail": detail}
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The parsed JSON body; 413 past `limit` bytes (checked while reading), 422 if not JSON."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, f"request body is larger than {limit // 1024} KiB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpError(413, f"request body is larger than {limit // 1024} KiB")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw:
+        raise HttpError(422, "request body is empty; expected a JSON object",
+                        [{"field": "body", "message": "is required"}])
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        message = str(exc).splitlines()[0][:200] if isinstance(exc, ValueError) else "nested too deeply"
+        raise HttpError(422, "request body is not valid JSON", [{"field": "body", "message": message}]) from None

@@ -1,0 +1,31 @@
+"""Prometheus metrics of the gateway (multi-process aware when PROMETHEUS_MULTIPROC_DIR is set)."""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter("arbiter_requests_total", "Scored applications", ["detector", "decision"])
+ERRORS = Counter("arbiter_errors_total", "Requests answered with an error", ["route", "status"])
+LATENCY = Histogram("arbiter_request_seconds", "Scoring latency per request", ["detector"],
+                    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
+CHAMPION = Gauge("arbiter_champion_info", "1 for the champion model in force", ["detector", "model_id"],
+                 multiprocess_mode="liveall")
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text for this process, or for all workers in multi-process mode."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST

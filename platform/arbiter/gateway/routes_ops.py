@@ -1,0 +1,51 @@
+"""Operations: `/healthz`, `/readyz`, `/metrics`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import text
+
+from arbiter.gateway import metrics
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request, response: Response) -> dict[str, Any]:
+    """Ready when the database answers and every detector has a champion loaded."""
+    platform, state = request.app.state.platform, request.app.state.serving
+    checks: dict[str, Any] = {}
+    try:
+        with platform.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    champions = {name: (s.champion.model_id if s.champion else None) for name, s in state.snapshot.detectors.items()}
+    checks["champions"] = champions
+    checks["state_error"] = state.last_error
+    problems = [] if checks["database"] == "ok" else ["database unreachable"]
+    problems += [f"no champion for {name}" for name, model in champions.items() if model is None]
+    if not champions:
+        problems.append("serving state not loaded yet")
+    response.status_code = 200 if not problems else 503
+    return {"status": "ready" if not problems else "not ready", "problems": problems, "checks": checks}
+
+
+@router.get("/metrics")
+def prometheus(request: Request) -> Response:
+    """Prometheus exposition."""
+    for name, s in request.app.state.serving.snapshot.detectors.items():
+        metrics.CHAMPION.clear()
+        if s.champion:
+            metrics.CHAMPION.labels(name, s.champion.model_id).set(1)
+    payload, content_type = metrics.render()
+    return Response(payload, media_type=content_type)

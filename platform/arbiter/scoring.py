@@ -1,0 +1,144 @@
+"""The synchronous scoring path: validate -> rules -> features -> champion -> strategy.
+
+Pure in-process work on the current serving snapshot; a batch is scored in one vector call.
+A rule hit decides without the model (and so works even with no champion loaded).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from arbiter.pii import PiiHasher
+from arbiter.serving_state import DetectorState, ServingState
+from models.validation import validate_record
+
+
+class ScoringError(Exception):
+    """A request that cannot be scored; `status` is the HTTP status it maps to."""
+
+    status = 400
+
+    def __init__(self, message: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+
+class UnknownDetectorError(ScoringError):
+    status = 404
+
+
+class InvalidInputError(ScoringError):
+    status = 422
+
+
+class NoChampionError(ScoringError):
+    status = 503
+
+
+@dataclass(frozen=True)
+class Application:
+    application_id: str | None
+    data: Any
+
+
+Sink = Callable[[str, list[dict[str, Any]], list[dict[str, Any]]], None]
+
+
+def new_application_id() -> str:
+    return f"app-{uuid.uuid4().hex}"
+
+
+class Scorer:
+    """Scores applications for a detector with the snapshot in force when the call starts."""
+
+    def __init__(self, state: ServingState, hasher: PiiHasher, sink: Sink | None = None) -> None:
+        self.state = state
+        self.hasher = hasher
+        self.sink = sink  # receives (detector, clean records, results) for recording / fan-out
+
+    def detector_state(self, detector: str) -> DetectorState:
+        state = self.state.snapshot.detectors.get(detector)
+        if state is None:
+            raise UnknownDetectorError(f"unknown detector {detector!r}")
+        return state
+
+    def score(self, detector: str, applications: Sequence[Application], *, where: str = "") -> list[dict[str, Any]]:
+        started = time.perf_counter()
+        state = self.detector_state(detector)
+        records, errors = [], []
+        for i, app in enumerate(applications):
+            prefix = f"{where}{i}." if where else ""
+            clean, problems = validate_record(state.detector, app.data)
+            errors.extend({"field": f"{prefix}data.{p.field}" if p.field != "data" else f"{prefix}data",
+                           "message": p.message} for p in problems)
+            records.append(clean)
+        if errors:
+            raise InvalidInputError("invalid input", errors)
+
+        results: list[dict[str, Any] | None] = [None] * len(records)
+        to_score: list[int] = []
+        for i, record in enumerate(records):
+            hits = state.rules.evaluate(record, self.hasher) if state.rules else []
+            if hits:
+                results[i] = self._result(state, applications[i], None, hits[0].action,
+                                          [f"rule:{h.rule_id}" for h in hits], with_model=False)
+            else:
+                to_score.append(i)
+        if to_score:
+            if state.champion is None:
+                raise NoChampionError(f"no champion model is loaded for {detector!r}; promote one first")
+            scores = state.champion.runtime.score_records([records[i] for i in to_score])
+            for i, score in zip(to_score, scores, strict=True):
+                decision = state.strategy.decide(float(score))
+                results[i] = self._result(state, applications[i], float(score), decision,
+                                          [_score_reason(float(score), decision, state)], with_model=True)
+        elapsed = round((time.perf_counter() - started) * 1e3, 3)
+        final = [r | {"elapsed_ms": elapsed} for r in results if r is not None]
+        if self.sink is not None:
+            self.sink(detector, records, final)
+        return final
+
+    def _result(self, state: DetectorState, app: Application, score: float | None, decision: str,
+                reasons: list[str], *, with_model: bool) -> dict[str, Any]:
+        champion = state.champion
+        model = {"id": champion.model_id, "name": champion.name, "version": champion.version} \
+            if with_model and champion else None
+        return {
+            "application_id": app.application_id or new_application_id(),
+            "detector": state.detector.name,
+            "score": score,
+            "decision": decision,
+            "reasons": reasons,
+            "model": model,
+            "strategy_version": state.strategy.version,
+            "rules_version": state.rules.version,
+        }
+
+
+def _score_reason(score: float, decision: str, state: DetectorState) -> str:
+    s = state.strategy
+    if decision == "decline":
+        return f"score {score:.3f} >= decline threshold {s.decline_threshold:g}"
+    if decision == "review":
+        return f"score {score:.3f} >= review threshold {s.review_threshold:g}"
+    return f"score {score:.3f} < review threshold {s.review_threshold:g}"
+
+
+def check_envelope(body: Any, where: str = "") -> tuple[Application | None, list[dict[str, str]]]:
+    """The `{"application_id", "data"}` envelope of one application, or what is wrong with it."""
+    if not isinstance(body, Mapping):
+        return None, [{"field": where.rstrip(".") or "body", "message": "must be an object"}]
+    errors = [{"field": f"{where}{k}" if isinstance(k, str) and len(k) <= 64 else f"{where}<field>",
+               "message": "is not allowed"} for k in body if k not in ("application_id", "data")]
+    app_id = body.get("application_id")
+    if app_id is not None and (not isinstance(app_id, str) or not 1 <= len(app_id) <= 128
+                               or not app_id.isprintable()):
+        errors.append({"field": f"{where}application_id", "message": "must be a printable string of 1-128 chars"})
+    if "data" not in body:
+        errors.append({"field": f"{where}data", "message": "is required"})
+    return (Application(app_id, body.get("data")) if not errors else None), errors

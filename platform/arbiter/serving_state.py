@@ -1,0 +1,131 @@
+"""What a gateway process serves with: per detector, the champion, strategy and rules in force.
+
+The state is an immutable snapshot swapped in one reference assignment, so a request sees
+either the old champion or the new one, fully loaded, never half of either. A background
+thread compares a cheap fingerprint of the database (champion ids, strategy and rule
+versions) every `interval` seconds and rebuilds the snapshot when it changes; promotions
+and rollbacks thereby reach every worker process without a restart and without any database
+I/O on the request path.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from arbiter.rules import CompiledRules
+from arbiter.store import config_repo, tables
+from arbiter.strategies import DEFAULT_DECLINE, DEFAULT_REVIEW, Strategy
+from models.detectors import DETECTORS, Detector
+from models.runtimes import Runtime, load_runtime
+
+log = logging.getLogger(__name__)
+Fingerprint = tuple[tuple[str, str | None, int, int], ...]
+
+
+@dataclass(frozen=True)
+class Champion:
+    model_id: str
+    name: str
+    version: int
+    runtime: Runtime
+
+
+@dataclass(frozen=True)
+class DetectorState:
+    detector: Detector
+    champion: Champion | None
+    strategy: Strategy
+    rules: CompiledRules
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    detectors: dict[str, DetectorState] = field(default_factory=dict)
+    fingerprint: Fingerprint = ()
+
+
+def read_fingerprint(session: Session) -> Fingerprint:
+    """Per detector: (name, champion id, strategy version, rules version), in three small queries."""
+    champions = dict(session.execute(select(tables.Model.detector, tables.Model.id)
+                                     .where(tables.Model.status == "champion")).all())
+    strategies = dict(session.execute(select(tables.Strategy.detector, func.max(tables.Strategy.version))
+                                      .group_by(tables.Strategy.detector)).all())
+    rules = dict(session.execute(select(tables.RuleSet.detector, func.max(tables.RuleSet.version))
+                                 .group_by(tables.RuleSet.detector)).all())
+    return tuple((name, champions.get(name), strategies.get(name, 0), rules.get(name, 0)) for name in sorted(DETECTORS))
+
+
+class ServingState:
+    """Holds the current snapshot and rebuilds it when the database says something changed."""
+
+    def __init__(self, sessions: sessionmaker[Session], registry_dir: Path, interval: float = 0.5) -> None:
+        self._sessions = sessions
+        self._registry_dir = Path(registry_dir)
+        self._interval = interval
+        self._snapshot = Snapshot()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def refresh(self) -> bool:
+        """Rebuild the snapshot if the fingerprint changed; True when it did."""
+        with self._lock, self._sessions() as session:
+            fingerprint = read_fingerprint(session)
+            if fingerprint == self._snapshot.fingerprint:
+                return False
+            current = self._snapshot.detectors
+            states: dict[str, DetectorState] = {}
+            for name, champion_id, _, _ in fingerprint:
+                states[name] = self._build(session, DETECTORS[name], champion_id, current.get(name))
+            self._snapshot = Snapshot(states, fingerprint)
+        log.info("serving state changed: %s", [(n, c, s, r) for n, c, s, r in fingerprint])
+        return True
+
+    def _build(self, session: Session, detector: Detector, champion_id: str | None,
+               previous: DetectorState | None) -> DetectorState:
+        champion = previous.champion if previous and previous.champion and \
+            previous.champion.model_id == champion_id else None
+        if champion_id and champion is None:
+            model = session.get(tables.Model, champion_id)
+            runtime = load_runtime(self._registry_dir / model.location)  # verified and fully loaded here
+            champion = Champion(model.id, model.name, model.version, runtime)
+        strategy_row = config_repo.current_strategy(session, detector.name)
+        strategy = config_repo.as_strategy(strategy_row) if strategy_row else \
+            Strategy(detector.name, 0, DEFAULT_REVIEW, DEFAULT_DECLINE)
+        rules_row = config_repo.current_rules(session, detector.name)
+        rules = CompiledRules.compile(rules_row.version, rules_row.body) if rules_row else CompiledRules(0)
+        return DetectorState(detector, champion, strategy, rules)
+
+    def start(self) -> None:
+        """Load now, then keep watching in a daemon thread."""
+        self._safe_refresh()
+        self._thread = threading.Thread(target=self._watch, name="serving-state", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._safe_refresh()
+
+    def _safe_refresh(self) -> None:
+        try:
+            self.refresh()
+            self.last_error = None
+        except Exception as exc:  # keep serving the last good snapshot
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("could not refresh serving state: %s", self.last_error)

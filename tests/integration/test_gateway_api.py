@@ -1,0 +1,328 @@
+"""The gateway's HTTP API against the real Postgres, with real models (FastAPI TestClient)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import func, select, update
+
+from arbiter.bootstrap import Platform
+from arbiter.gateway.app import create_app
+from arbiter.registry import register_bundle
+from arbiter.store import tables
+from models.synth.applications import KNOWN_FRAUD_EMAILS
+
+pytestmark = pytest.mark.integration
+TOKEN = "test-admin-token-0123456789"
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def cert_rows(bundle: Path) -> list[dict]:
+    return json.loads((bundle / "certification.json").read_text())["rows"]
+
+
+@pytest.fixture
+def client(platform: Platform, rf_bundle: Path, app_logreg_bundle: Path) -> Iterator[TestClient]:
+    platform.settings.admin_token = SecretStr(TOKEN)
+    platform.settings.promotion_min_shadow = 1000
+    platform.settings.api_keys = None
+    for bundle in (rf_bundle, app_logreg_bundle):
+        register_bundle(bundle, platform.sessions, platform.settings.registry_dir)
+    app = create_app(platform, refresh_interval=60)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def promote(client: TestClient, detector: str, model_id: str, force: bool = True, reason: str = "test") -> dict:
+    r = client.post("/admin/v1/champion", headers=ADMIN,
+                    json={"detector": detector, "model_id": model_id, "reason": reason, "force": force})
+    client.app.state.serving.refresh()
+    return r
+
+
+def test_score_returns_the_contract_shape(client: TestClient, rf_bundle: Path) -> None:
+    assert promote(client, "card-transactions", "card-transactions-rf.v1").status_code == 200
+    row = cert_rows(rf_bundle)[0]
+    r = client.post("/v1/detectors/card-transactions/score", json={"application_id": "a-1", "data": row})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"application_id", "detector", "score", "decision", "reasons", "model",
+                         "strategy_version", "rules_version", "elapsed_ms"}
+    assert body["application_id"] == "a-1" and body["detector"] == "card-transactions"
+    assert 0.0 <= body["score"] <= 1.0 and body["decision"] in ("approve", "review", "decline")
+    assert body["model"] == {"id": "card-transactions-rf.v1", "name": "card-transactions-rf", "version": 1}
+    assert body["strategy_version"] == 1 and body["elapsed_ms"] > 0
+    # the served score is the certified one
+    expected = json.loads((rf_bundle / "certification.json").read_text())["expected_scores"][0]
+    assert body["score"] == pytest.approx(expected, abs=1e-5)
+    generated = client.post("/v1/detectors/card-transactions/score", json={"data": row}).json()
+    assert generated["application_id"].startswith("app-")
+
+
+def test_rule_hit_decides_without_the_model(client: TestClient, app_logreg_bundle: Path) -> None:
+    row = cert_rows(app_logreg_bundle)[0] | {"email": KNOWN_FRAUD_EMAILS[0]}
+    r = client.post("/v1/detectors/card-applications/score", json={"data": row})
+    assert r.status_code == 200, r.text  # no champion needed for a rule decision
+    body = r.json()
+    assert body["decision"] == "decline" and body["reasons"] == ["rule:known-fraud-email"]
+    assert body["score"] is None and body["model"] is None and body["rules_version"] == 1
+
+
+def test_no_champion_is_503_and_readyz_says_why(client: TestClient, rf_bundle: Path) -> None:
+    r = client.post("/v1/detectors/card-transactions/score", json={"data": cert_rows(rf_bundle)[0]})
+    assert r.status_code == 503 and "no champion" in r.json()["detail"]
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert "no champion for card-transactions" in ready.json()["problems"]
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+HOSTILE = [
+    ("wrong type", lambda row: {"data": row | {"V1": "abc"}}, 422, "data.V1"),
+    ("bool as number", lambda row: {"data": row | {"Amount": True}}, 422, "data.Amount"),
+    ("missing field", lambda row: {"data": {k: v for k, v in row.items() if k != "V3"}}, 422, "data.V3"),
+    ("extra field", lambda row: {"data": row | {"evil": 1}}, 422, "data.evil"),
+    ("extra envelope key", lambda row: {"data": row, "admin": True}, 422, "admin"),
+    ("null data", lambda row: {"data": None}, 422, "data"),
+    ("list body", lambda row: [row], 422, "body"),
+    ("huge number", lambda row: {"data": row | {"Amount": 10**30}}, 422, "data.Amount"),
+    ("long application id", lambda row: {"application_id": "x" * 129, "data": row}, 422, "application_id"),
+    ("control chars in id", lambda row: {"application_id": "a\x00b", "data": row}, 422, "application_id"),
+    ("odd unicode keys", lambda row: {"data": row | {"\u202e\U0001f600": 1}}, 422, "data."),
+]
+
+
+@pytest.mark.parametrize("name,make,status,field", HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_json_gets_a_named_4xx(client: TestClient, rf_bundle: Path, name: str, make, status: int,
+                                       field: str) -> None:
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    r = client.post("/v1/detectors/card-transactions/score", json=make(cert_rows(rf_bundle)[0]))
+    assert r.status_code == status, r.text
+    assert any(field in e["field"] for e in r.json()["errors"]), r.json()
+    assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("raw,status,needle", [
+    (b'{"data": {"V1": NaN}}', 422, "not valid JSON"),
+    (b'{"data": {"V1": Infinity}}', 422, "not valid JSON"),
+    (b'{"data": {"V1": 1e400}}', 422, "invalid"),
+    (b'{"data": ', 422, "not valid JSON"),
+    (b"", 422, "empty"),
+    (b"\xff\xfe\x00", 422, "not valid JSON"),
+    (b'{"data": {"V1": ' + b"9" * 5000 + b"}}", 422, "not valid JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, 413, "larger than"),
+    (b"[" * 30_000 + b"]" * 30_000, 422, "not valid JSON"),
+    (b'{"data": {}, "pad": "' + b"x" * (1024 * 1024) + b'"}', 413, "larger than 64 KiB"),
+])
+def test_hostile_bodies(client: TestClient, raw: bytes, status: int, needle: str) -> None:
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    r = client.post("/v1/detectors/card-transactions/score", content=raw,
+                    headers={"content-type": "application/json"})
+    assert r.status_code == status, r.text
+    assert needle in r.text
+    assert client.get("/healthz").status_code == 200
+
+
+def test_unknown_detector_is_404(client: TestClient) -> None:
+    r = client.post("/v1/detectors/card-loans/score", json={"data": {}})
+    assert r.status_code == 404 and "unknown detector" in r.json()["detail"]
+
+
+def test_batch(client: TestClient, rf_bundle: Path) -> None:
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    rows = cert_rows(rf_bundle)[:25]
+    r = client.post("/v1/detectors/card-transactions/score:batch",
+                    json={"applications": [{"application_id": f"b-{i}", "data": row} for i, row in enumerate(rows)]})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["application_id"] for x in results] == [f"b-{i}" for i in range(25)]
+    single = client.post("/v1/detectors/card-transactions/score", json={"data": rows[3]}).json()
+    assert results[3]["score"] == pytest.approx(single["score"], abs=1e-6)
+    bad = [{"data": rows[0]}, {"data": rows[1] | {"V1": "x"}}]
+    r = client.post("/v1/detectors/card-transactions/score:batch", json={"applications": bad})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "applications.1.data.V1"
+    r = client.post("/v1/detectors/card-transactions/score:batch", json={"applications": [{"data": rows[0]}] * 1001})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "applications"
+
+
+def test_api_keys(platform: Platform, client: TestClient, rf_bundle: Path) -> None:
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    client.app.state.api_keys = frozenset({"key-one", "key-two"})
+    body = {"data": cert_rows(rf_bundle)[0]}
+    assert client.post("/v1/detectors/card-transactions/score", json=body).status_code == 401
+    assert client.post("/v1/detectors/card-transactions/score", json=body,
+                       headers={"X-API-Key": "key-three"}).status_code == 401
+    assert client.post("/v1/detectors/card-transactions/score", json=body,
+                       headers={"X-API-Key": "key-two"}).status_code == 200
+
+
+def test_admin_auth(client: TestClient) -> None:
+    assert client.get("/admin/v1/models").status_code == 401
+    assert client.get("/admin/v1/models", headers={"Authorization": "Bearer nope"}).status_code == 403
+    assert client.get("/admin/v1/models", headers={"Authorization": TOKEN}).status_code == 401
+    assert client.get("/admin/v1/models", headers=ADMIN).status_code == 200
+    client.app.state.admin_token = None
+    assert client.get("/admin/v1/models", headers=ADMIN).status_code == 503
+
+
+def test_models_list_never_carries_bytes(client: TestClient) -> None:
+    models = client.get("/admin/v1/models", headers=ADMIN).json()["models"]
+    assert {m["id"] for m in models} == {"card-transactions-rf.v1", "card-applications-logreg.v1"}
+    blob = json.dumps(models)
+    assert "onnx" not in blob.replace('"runtime": "onnx"', "") and len(blob) < 20_000
+
+
+def _add_shadow_scores(platform: Platform, challenger: str, n: int, *, good: bool) -> None:
+    """A challenger's shadow scores, as the shadow path will record them: perfectly right or wrong."""
+    now = datetime.now(UTC)
+    with platform.sessions() as session, session.begin():
+        session.query(tables.ShadowScore).filter_by(model_id=challenger).delete()
+        for i in range(n):
+            fraud = i % 4 == 0
+            score = (0.95 if fraud else 0.05) if good else (0.05 if fraud else 0.95)
+            session.add(tables.ShadowScore(application_id=f"ev-{i}", model_id=challenger,
+                                           detector="card-transactions", score=score, decision="approve",
+                                           strategy_version=1, scored_at=now))
+
+
+def _add_champion_decisions_and_labels(platform: Platform, champion: str, n: int) -> None:
+    """The champion's decisions on the same applications (it ranks them perfectly too) and their labels."""
+    now = datetime.now(UTC)
+    with platform.sessions() as session, session.begin():
+        for i in range(n):
+            fraud = i % 4 == 0
+            session.add(tables.Decision(application_id=f"ev-{i}", detector="card-transactions", model_id=champion,
+                                        score=0.6 if fraud else 0.4, decision="approve", reasons=[],
+                                        strategy_version=1, rules_version=1, decided_at=now))
+            session.add(tables.Outcome(application_id=f"ev-{i}", is_fraud=fraud, observed_at=now))
+
+
+def _second_model(platform: Platform, rf_bundle: Path, tmp_path: Path) -> str:
+    from tests.helpers import copy_bundle, edit_manifest
+
+    other = copy_bundle(rf_bundle, tmp_path / "rf2")
+    edit_manifest(other, created_at="2031-01-01T00:00:00Z")
+    return register_bundle(other, platform.sessions, platform.settings.registry_dir).model.id
+
+
+def test_gates_refuse_then_force_overrides_and_everything_is_on_record(client: TestClient) -> None:
+    r = promote(client, "card-transactions", "card-transactions-rf.v1", force=False)
+    assert r.status_code == 409 and {"field": "shadow_volume", "message": "gate failed"} in r.json()["errors"]
+    r = promote(client, "card-transactions", "card-transactions-rf.v1", force=True, reason="bootstrap champion")
+    assert r.status_code == 200 and r.json()["forced"] is True and r.json()["accepted"] is True
+    trail = client.get("/admin/v1/promotions?detector=card-transactions", headers=ADMIN).json()["promotions"]
+    assert [(p["accepted"], p["forced"]) for p in trail] == [(True, True), (False, False)]
+    assert trail[1]["gates"]["shadow_volume"] == {"passed": False, "shadow_scores": 0, "required": 1000}
+    assert trail[0]["reason"] == "bootstrap champion" and trail[0]["actor"] == "admin"
+
+
+def test_shadow_volume_and_auc_gates(platform: Platform, client: TestClient, rf_bundle: Path,
+                                     tmp_path: Path) -> None:
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    challenger = _second_model(platform, rf_bundle, tmp_path)
+    platform.settings.promotion_min_shadow = 40
+    _add_shadow_scores(platform, challenger, 39, good=True)
+    _add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40)
+    r = promote(client, "card-transactions", challenger, force=False)
+    assert r.status_code == 409 and [e["field"] for e in r.json()["errors"]] == ["shadow_volume"]
+    _add_shadow_scores(platform, challenger, 40, good=False)
+    r = promote(client, "card-transactions", challenger, force=False)
+    assert r.status_code == 409 and [e["field"] for e in r.json()["errors"]] == ["auc_vs_champion"]
+    _add_shadow_scores(platform, challenger, 40, good=True)
+    r = promote(client, "card-transactions", challenger, force=False)
+    assert r.status_code == 200, r.text
+    gates = r.json()["gates"]
+    assert gates["auc_vs_champion"]["passed"] and gates["auc_vs_champion"]["challenger_auc"] == 1.0
+    assert gates["shadow_volume"]["shadow_scores"] == 40
+
+
+def test_certification_gate(platform: Platform, client: TestClient) -> None:
+    with platform.sessions() as session, session.begin():
+        session.execute(update(tables.Model).where(tables.Model.id == "card-transactions-rf.v1")
+                        .values(certification={"passed": False, "max_abs_diff": 0.2}))
+    r = promote(client, "card-transactions", "card-transactions-rf.v1", force=False)
+    assert r.status_code == 409 and {"field": "certified", "message": "gate failed"} in r.json()["errors"]
+
+
+def test_wrong_detector_or_unknown_model_never_promotes(client: TestClient) -> None:
+    r = promote(client, "card-transactions", "card-applications-logreg.v1", force=True)
+    assert r.status_code == 409
+    assert promote(client, "card-transactions", "nope.v9", force=True).status_code == 409
+    assert promote(client, "card-loans", "nope.v9").status_code == 404
+
+
+def test_rollback_returns_to_the_previous_champion(platform: Platform, client: TestClient, rf_bundle: Path,
+                                                   tmp_path: Path) -> None:
+    second = _second_model(platform, rf_bundle, tmp_path)
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    promote(client, "card-transactions", second)
+    assert client.app.state.serving.snapshot.detectors["card-transactions"].champion.model_id == second
+    r = client.post("/admin/v1/champion/rollback", headers=ADMIN,
+                    json={"detector": "card-transactions", "reason": "challenger misbehaves"})
+    assert r.status_code == 200 and r.json()["model_id"] == "card-transactions-rf.v1"
+    client.app.state.serving.refresh()
+    assert client.app.state.serving.snapshot.detectors["card-transactions"].champion.model_id == \
+        "card-transactions-rf.v1"
+    with platform.sessions() as session:
+        statuses = dict(session.execute(select(tables.Model.id, tables.Model.status)).all())
+        assert statuses[second] == "retired" and statuses["card-transactions-rf.v1"] == "champion"
+        assert session.scalar(select(func.count()).select_from(tables.Promotion)) == 3
+    r = client.post("/admin/v1/champion/rollback", headers=ADMIN,
+                    json={"detector": "card-transactions", "reason": "again"})
+    assert r.status_code == 409  # rf.v1 had no predecessor; the refusal is recorded too
+    assert len(client.get("/admin/v1/promotions", headers=ADMIN).json()["promotions"]) == 4
+
+
+def test_shadow_start_and_stop(client: TestClient) -> None:
+    r = client.post("/admin/v1/models/card-transactions-rf.v1/shadow", headers=ADMIN)
+    assert r.status_code == 200 and r.json()["status"] == "shadow"
+    assert client.delete("/admin/v1/models/card-transactions-rf.v1/shadow", headers=ADMIN).json()["status"] == \
+        "registered"
+    assert client.delete("/admin/v1/models/card-transactions-rf.v1/shadow", headers=ADMIN).status_code == 409
+    assert client.post("/admin/v1/models/nope/shadow", headers=ADMIN).status_code == 404
+
+
+def test_strategy_versions_reach_scoring(client: TestClient, rf_bundle: Path) -> None:
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    r = client.put("/admin/v1/detectors/card-transactions/strategy", headers=ADMIN,
+                   json={"review_threshold": 0.0, "decline_threshold": 0.0, "note": "decline everything"})
+    assert r.status_code == 200 and r.json()["version"] == 2
+    client.app.state.serving.refresh()
+    body = client.post("/v1/detectors/card-transactions/score", json={"data": cert_rows(rf_bundle)[0]}).json()
+    assert body["decision"] == "decline" and body["strategy_version"] == 2
+    r = client.put("/admin/v1/detectors/card-transactions/strategy", headers=ADMIN,
+                   json={"review_threshold": 0.9, "decline_threshold": 0.2})
+    assert r.status_code == 422 and "must not exceed" in r.text
+    r = client.put("/admin/v1/detectors/card-transactions/strategy", headers=ADMIN, json={"review_threshold": "x"})
+    assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} == {"review_threshold",
+                                                                                 "decline_threshold"}
+    assert client.get("/admin/v1/detectors/card-transactions/strategy", headers=ADMIN).json()["version"] == 2
+
+
+def test_rules_versions_and_no_clear_values(client: TestClient, app_logreg_bundle: Path) -> None:
+    new_rules = {"rules": [{"id": "vip-device", "type": "device", "action": "review", "values": ["dev-abc"]},
+                           {"id": "bad-net", "type": "ip_range", "action": "decline", "values": ["81.2.0.0/16"]}]}
+    r = client.put("/admin/v1/detectors/card-applications/rules", headers=ADMIN, json=new_rules)
+    assert r.status_code == 200 and r.json()["version"] == 2
+    shown = client.get("/admin/v1/detectors/card-applications/rules", headers=ADMIN).json()
+    assert "dev-abc" not in json.dumps(shown) and shown["rules"][0]["values"]["count"] == 1
+    client.app.state.serving.refresh()
+    row = cert_rows(app_logreg_bundle)[0] | {"ip": "81.2.69.142", "email": KNOWN_FRAUD_EMAILS[0]}
+    body = client.post("/v1/detectors/card-applications/score", json={"data": row}).json()
+    assert body["reasons"] == ["rule:bad-net"] and body["rules_version"] == 2  # the old list is gone
+    r = client.put("/admin/v1/detectors/card-transactions/rules", headers=ADMIN, json=new_rules)
+    assert r.status_code == 422 and "has no field" in r.json()["detail"]
+
+
+def test_metrics_exposition(client: TestClient, rf_bundle: Path) -> None:
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    client.post("/v1/detectors/card-transactions/score", json={"data": cert_rows(rf_bundle)[0]})
+    text = client.get("/metrics").text
+    assert "arbiter_requests_total" in text and "arbiter_request_seconds_bucket" in text
+    assert 'arbiter_champion_info{detector="card-transactions",model_id="card-transactions-rf.v1"} 1.0' in text
