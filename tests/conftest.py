@@ -50,3 +50,9 @@ def app_logreg_bundle(app_frame: pd.DataFrame, tmp_path_factory: pytest.TempPath
     """A logistic regression bundle for card-applications (read-only)."""
     out = tmp_path_factory.mktemp("logreg") / "bundle"
     return train_small(app_frame, "card-applications", "logreg", out).bundle_dir
+
+
+@pytest.fixture(scope="session")
+def tx_logreg_bundle(tx_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A logistic regression bundle for card-transactions: a second, clearly different model."""
+    return train_small(tx_frame, "card-transactions", "logreg", tmp_path_factory.mktemp("txlr") / "bundle").bundle_dir

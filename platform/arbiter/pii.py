@@ -32,12 +32,13 @@ class PiiHasher:
     """HMAC-SHA256 of normalised values, hex, prefixed `h:` so hashed values are recognisable."""
 
     def __init__(self, key: bytes | None) -> None:
-        if not key:
-            log.warning("ARBITER_PII_KEY is not set: using the development key; set it in production")
-            key = DEV_KEY
-        self._key = key
+        self._key = key or DEV_KEY
+        self._warn = not key  # said once, when the development key is first used
 
     def digest(self, kind: str, value: str) -> str:
+        if self._warn:
+            self._warn = False
+            log.warning("ARBITER_PII_KEY is not set: hashing PII with the development key; set it in production")
         message = f"{kind}\x1f{normalise(kind, value)}".encode()
         return PREFIX + hmac.new(self._key, message, hashlib.sha256).hexdigest()
 

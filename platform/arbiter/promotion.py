@@ -166,7 +166,9 @@ def _swap(session: Session, old: tables.Model | None, new: tables.Model) -> None
                         .values(status="retired", status_changed_at=now))
     session.execute(update(tables.Model).where(tables.Model.id == new.id)
                     .values(status="champion", status_changed_at=now))
-    session.expire_all()
+    for model in (old, new):
+        if model is not None:
+            session.refresh(model)
 
 
 def set_shadow(session: Session, model_id: str, on: bool) -> tables.Model:

@@ -19,6 +19,7 @@ from arbiter.bootstrap import Platform, bootstrap
 from arbiter.config import Settings
 from arbiter.store.tables import metadata
 
+PII_KEY = "integration-test-pii-key"
 ADMIN_DSN = os.environ.get("ARBITER_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -46,7 +47,7 @@ def pg_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def migrated(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     settings = Settings(database_url=pg_url, registry_dir=tmp_path_factory.mktemp("registry"),
-                        spool_dir=tmp_path_factory.mktemp("spool"))
+                        spool_dir=tmp_path_factory.mktemp("spool"), pii_key=PII_KEY)
     platform = bootstrap(settings)
     platform.upgrade_database()
     yield platform
@@ -72,5 +73,6 @@ def cli_env(platform: Platform) -> dict[str, str]:
         "ARBITER_DATABASE_URL": platform.settings.database_url,
         "ARBITER_REGISTRY_DIR": str(platform.settings.registry_dir),
         "ARBITER_SPOOL_DIR": str(platform.settings.spool_dir),
+        "ARBITER_PII_KEY": PII_KEY,
     }
     return env

@@ -128,3 +128,30 @@ def test_db_upgrade_command(cli_env: dict[str, str]) -> None:
     proc = run(cli_env, "db", "upgrade")
     assert proc.returncode == 0, proc.stderr
     assert "database at revision 0001" in proc.stdout
+
+
+def test_shadow_promote_rollback_commands(cli_env: dict[str, str], rf_bundle: Path, tx_logreg_bundle: Path) -> None:
+    assert run(cli_env, "register", str(rf_bundle)).returncode == 0
+    assert run(cli_env, "register", str(tx_logreg_bundle)).returncode == 0
+    proc = run(cli_env, "shadow", "card-transactions-logreg.v1")
+    assert proc.returncode == 0 and "card-transactions-logreg.v1 is now shadow" in proc.stdout
+    proc = run(cli_env, "shadow", "card-transactions-logreg.v1", "--stop")
+    assert proc.returncode == 0 and "is now registered" in proc.stdout
+
+    refused = run(cli_env, "promote", "card-transactions-rf.v1", "--reason", "first")
+    assert_one_line_error(refused, "promotion refused (recorded)", "shadow_volume")
+    proc = run(cli_env, "promote", "card-transactions-rf.v1", "--reason", "bootstrap", "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert "is now the champion of card-transactions (forced past: shadow_volume" in proc.stdout
+    assert run(cli_env, "promote", "card-transactions-logreg.v1", "--reason", "try", "--force").returncode == 0
+    assert_one_line_error(run(cli_env, "promote", "card-transactions-logreg.v1", "--reason", "again", "--force"),
+                          "registered (already the champion)")
+
+    proc = run(cli_env, "rollback", "--detector", "card-transactions", "--reason", "logreg misbehaves")
+    assert proc.returncode == 0, proc.stderr
+    assert "rolled back to card-transactions-rf.v1 (from card-transactions-logreg.v1)" in proc.stdout
+    assert_one_line_error(run(cli_env, "rollback", "--detector", "card-transactions", "--reason", "more"),
+                          "no earlier champion")
+    assert_one_line_error(run(cli_env, "promote", "nope.v1", "--reason", "x"), "unknown model 'nope.v1'")
+    listing = run(cli_env, "models", "list").stdout
+    assert "card-transactions-rf.v1" in listing and "champion" in listing and "retired" in listing

@@ -326,3 +326,38 @@ def test_metrics_exposition(client: TestClient, rf_bundle: Path) -> None:
     text = client.get("/metrics").text
     assert "arbiter_requests_total" in text and "arbiter_request_seconds_bucket" in text
     assert 'arbiter_champion_info{detector="card-transactions",model_id="card-transactions-rf.v1"} 1.0' in text
+
+
+def test_no_page_loads_from_outside(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+    assert client.get("/openapi.json").json()["info"]["title"] == "Arbiter"
+
+
+def test_decisions_are_recorded_once_and_without_pii(platform: Platform, client: TestClient, rf_bundle: Path,
+                                                     app_logreg_bundle: Path) -> None:
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    row = cert_rows(rf_bundle)[0]
+    first = client.post("/v1/detectors/card-transactions/score", json={"application_id": "retry-1", "data": row})
+    client.put("/admin/v1/detectors/card-transactions/strategy", headers=ADMIN,
+               json={"review_threshold": 0.0, "decline_threshold": 0.0})
+    client.app.state.serving.refresh()
+    retried = client.post("/v1/detectors/card-transactions/score", json={"application_id": "retry-1", "data": row})
+    assert retried.json()["decision"] == "decline"
+    app_row = cert_rows(app_logreg_bundle)[1] | {"email": KNOWN_FRAUD_EMAILS[1]}
+    client.post("/v1/detectors/card-applications/score", json={"application_id": "pii-1", "data": app_row})
+    assert client.app.state.recorder.flush()
+    with platform.sessions() as session:
+        decision = session.get(tables.Decision, "retry-1")
+        assert decision.decision == first.json()["decision"]  # the first recorded decision stands
+        assert decision.strategy_version == 1 and decision.model_id == "card-transactions-rf.v1"
+        assert session.scalar(select(func.count()).select_from(tables.Decision)
+                              .where(tables.Decision.application_id == "retry-1")) == 1
+        stored = session.get(tables.Application, "pii-1")
+        rule_decision = session.get(tables.Decision, "pii-1")
+    assert rule_decision.reasons == ["rule:known-fraud-email"] and rule_decision.model_id is None
+    blob = json.dumps(stored.payload)
+    for field in ("email", "ssn", "full_name", "phone", "ip", "device_id", "zip", "date_of_birth"):
+        if app_row.get(field):
+            assert str(app_row[field]) not in blob, field
+            assert stored.payload[field].startswith("h:")
+    assert stored.payload["income"] == app_row["income"] and stored.amount == app_row["requested_limit"]

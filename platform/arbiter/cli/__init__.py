@@ -12,7 +12,9 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from arbiter.cli.data import data
 from arbiter.cli.db import db
 from arbiter.cli.demo import demo
+from arbiter.cli.governance import promote, rollback, shadow
 from arbiter.cli.registry import models_group, register
+from arbiter.cli.serve import serve
 from arbiter.cli.training import train
 from arbiter.errors import RegistrationError
 from models.detectors import UnknownDetectorError
@@ -48,7 +50,7 @@ def cli() -> None:
     """Arbiter: champion/challenger model serving for fraud detection."""
 
 
-for command in (db, data, train, register, models_group, demo):
+for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, demo):
     cli.add_command(command)
 
 

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from arbiter.bootstrap import Platform
 from arbiter.gateway import metrics, routes_admin, routes_ops, routes_scoring
 from arbiter.gateway.http import HttpError, error_response
+from arbiter.recording import BackgroundRecorder
 from arbiter.scoring import Scorer, ScoringError
 from arbiter.serving_state import ServingState
 
@@ -23,18 +24,23 @@ log = logging.getLogger("arbiter.gateway")
 def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastAPI:
     """The gateway for `platform`; the serving state starts watching with the app's lifespan."""
     serving = ServingState(platform.sessions, platform.settings.registry_dir, interval=refresh_interval)
+    recorder = BackgroundRecorder(platform.sessions, platform.hasher)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         serving.start()
         yield
         serving.stop()
+        recorder.close()
 
-    app = FastAPI(title="Arbiter", version="0.1.0", lifespan=lifespan,
+    # no /docs or /redoc: FastAPI serves them from a CDN, and nothing here may load from outside;
+    # the schema itself stays at /openapi.json
+    app = FastAPI(title="Arbiter", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Champion/challenger model serving for fraud detection.")
     app.state.platform = platform
     app.state.serving = serving
-    app.state.scorer = Scorer(serving, platform.hasher)
+    app.state.recorder = recorder
+    app.state.scorer = Scorer(serving, platform.hasher, sink=recorder)
     app.state.api_keys = platform.settings.api_key_set
     app.state.admin_token = platform.settings.admin_token.get_secret_value() if platform.settings.admin_token else None
     for router in (routes_scoring.router, routes_ops.router, routes_admin.router):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from arbiter.gateway.auth import check_api_key
 from arbiter.gateway.http import BATCH_LIMIT, SINGLE_LIMIT, HttpError, read_json
@@ -12,6 +13,7 @@ from arbiter.gateway.metrics import LATENCY, REQUESTS
 from arbiter.scoring import Scorer, check_envelope
 
 MAX_BATCH = 1000
+SERVED_BY = {"X-Served-By": str(os.getpid())}  # which worker process answered (operations, tests)
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
 SCORE_EXAMPLE = {"application_id": "app-42", "data": {"Time": 0.0, "V1": -1.36, "Amount": 149.62}}
@@ -30,7 +32,7 @@ def _observe(results: list[dict[str, Any]], detector: str) -> None:
 
 @router.post("/detectors/{detector}/score",
              openapi_extra={"requestBody": {"content": {"application/json": {"example": SCORE_EXAMPLE}}}})
-async def score(detector: str, request: Request) -> dict[str, Any]:
+async def score(detector: str, request: Request, response: Response) -> dict[str, Any]:
     """Score one application with the champion: `{"application_id"?, "data": {...}}`."""
     check_api_key(request, request.app.state.api_keys)
     scorer = _scorer(request)
@@ -40,6 +42,7 @@ async def score(detector: str, request: Request) -> dict[str, Any]:
         raise HttpError(422, "invalid request body", errors)
     result = scorer.score(detector, [app])[0]
     _observe([result], detector)
+    response.headers.update(SERVED_BY)
     return result
 
 

@@ -1,0 +1,56 @@
+"""Idempotent writes of applications and decisions (shared by the gateway's embedded recorder
+and the shadow path's recorder consumer).
+
+Insert-or-ignore on the primary key: a redelivered or retried application never makes a
+second row, and the first recorded decision stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from arbiter.pii import PiiHasher
+from arbiter.store import tables
+from models.schema import Detector
+
+
+def insert_ignoring_duplicates(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert `rows`, skipping any whose primary key exists; the number actually inserted."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    keys = [c.name for c in table.primary_key.columns]
+    result = session.execute(insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=keys))
+    return result.rowcount or 0
+
+
+def _dedupe(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    seen: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        seen.setdefault(row[key], row)  # within one batch too, the first one stands
+    return list(seen.values())
+
+
+def record_decisions(session: Session, detector: Detector, hasher: PiiHasher, records: Sequence[Mapping[str, Any]],
+                     results: Sequence[Mapping[str, Any]], received_at: datetime | None = None) -> int:
+    """Store the applications (PII as keyed hashes) and the champion's decisions; rows inserted."""
+    at = received_at or datetime.now(UTC)
+    applications = _dedupe(({
+        "application_id": r["application_id"], "detector": detector.name, "received_at": at,
+        "payload": hasher.protect(detector, rec), "amount": rec.get(detector.amount_field) if detector.amount_field
+        else None, "schema_version": 1} for rec, r in zip(records, results, strict=True)), "application_id")
+    decisions = _dedupe(({
+        "application_id": r["application_id"], "detector": detector.name,
+        "model_id": (r.get("model") or {}).get("id"), "score": r.get("score"), "decision": r["decision"],
+        "reasons": list(r["reasons"]), "strategy_version": r.get("strategy_version"),
+        "rules_version": r.get("rules_version"), "elapsed_ms": r.get("elapsed_ms"), "decided_at": at}
+        for r in results), "application_id")
+    insert_ignoring_duplicates(session, tables.Application.__table__, applications)
+    return insert_ignoring_duplicates(session, tables.Decision.__table__, decisions)
