@@ -33,7 +33,8 @@ integration: $(STAMP)
 	$(BIN)/pytest tests/integration $(ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/training_and_scoring.py $(ARGS)
+	$(BIN)/python bench/training_and_scoring.py
+	$(BIN)/python bench/gateway_throughput.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

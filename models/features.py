@@ -19,6 +19,7 @@ import hmac
 import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -147,6 +148,7 @@ class FeatureBuilder:
         self.dropped: dict[str, str] = {}
         self.reuse: dict[str, ReuseTable] = {}
         self.training_stats: dict[str, dict[str, Any]] = {}
+        self._cached_plan: _Plan | None = None
 
     # ---- derived columns -------------------------------------------------------------
     def _derive_one(self, spec: Derived, cols: Columns, reference_rows: bool) -> np.ndarray:
@@ -191,6 +193,7 @@ class FeatureBuilder:
             if spec.transform == "reuse_count"
         }
         self.numeric, self.categorical, self.dropped, self.training_stats = [], [], {}, {}
+        self._cached_plan = None
         for name, (treatment, values) in self._candidates(cols, reference_rows=True).items():
             if treatment == "numeric":
                 self._fit_numeric(name, as_float(values))
@@ -227,22 +230,48 @@ class FeatureBuilder:
 
     def transform(self, cols: Columns, *, reference_rows: bool = False) -> np.ndarray:
         """The float32 feature matrix. `reference_rows` marks the training window's own rows."""
-        candidates = self._candidates(cols, reference_rows)
-        parts: list[np.ndarray] = []
-        for spec in self.numeric:
-            values = as_float(candidates[spec["name"]][1])
-            missing = np.isnan(values)
-            parts.append(np.where(missing, spec["median"], values))
-            if spec["missing_indicator"]:
-                parts.append(missing.astype(np.float64))
-        for spec in self.categorical:
-            values = as_text(candidates[spec["name"]][1])
-            parts.extend((values == level).astype(np.float64) for level in spec["levels"])
-        return np.column_stack(parts).astype(np.float32) if parts else np.empty((_n_rows(cols), 0), np.float32)
+        plan = self._plan()
+        block = np.column_stack([as_float(cols[name]) if name in cols else np.full(_n_rows(cols), np.nan)
+                                 for name in plan.raw_numeric]) if plan.raw_numeric else None
+        return self._assemble(cols, block, _n_rows(cols), reference_rows)
 
     def transform_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """The serving path: a list of validated records -> the feature matrix."""
-        return self.transform(columns_from_records(records, self.detector.field_names))
+        plan = self._plan()
+        block = None
+        if plan.raw_numeric:
+            try:  # numbers and None (-> NaN) in one array: the common case, one call for all fields
+                block = np.array([[r.get(name) for name in plan.raw_numeric] for r in records], dtype=np.float64)
+            except (TypeError, ValueError):
+                block = np.column_stack([as_float(c) for c in
+                                         columns_from_records(records, plan.raw_numeric).values()])
+            block = block.reshape(len(records), len(plan.raw_numeric))
+        return self._assemble(columns_from_records(records, plan.other_fields), block, len(records), False)
+
+    def _assemble(self, cols: Columns, block: np.ndarray | None, n: int, reference_rows: bool) -> np.ndarray:
+        plan = self._plan()
+        derived = {spec.name: self._derive_one(spec, cols, reference_rows)
+                   for spec in self.detector.derived if spec.name in plan.used_derived}
+        values = np.empty((n, len(self.numeric)), dtype=np.float64)
+        if block is not None:
+            values[:, plan.raw_numeric_slots] = block
+        for slot, name in plan.derived_numeric:
+            values[:, slot] = as_float(derived[name])
+        missing = np.isnan(values)
+        out = np.empty((n, len(plan.names)), dtype=np.float32)
+        out[:, plan.value_positions] = np.where(missing, plan.medians, values)
+        out[:, plan.missing_positions] = missing[:, plan.missing_slots]
+        for spec, positions in zip(self.categorical, plan.level_positions, strict=True):
+            name = spec["name"]
+            texts = as_text(derived[name] if name in derived else cols.get(name, np.full(n, None, object)))
+            for level, position in zip(spec["levels"], positions, strict=True):
+                out[:, position] = texts == level
+        return out
+
+    def _plan(self) -> _Plan:
+        if self._cached_plan is None:
+            self._cached_plan = _Plan.of(self)
+        return self._cached_plan
 
     @property
     def feature_names(self) -> list[str]:
@@ -278,7 +307,51 @@ class FeatureBuilder:
         fb.dropped = dict(data["dropped"])
         fb.reuse = {k: ReuseTable(bytes.fromhex(v["key"]), dict(v["counts"])) for k, v in data["reuse"].items()}
         fb.training_stats = dict(data.get("training_stats", {}))
+        fb._cached_plan = None
         return fb
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where every input lands in the output matrix, worked out once per fitted builder."""
+
+    names: list[str]
+    raw_numeric: list[str]
+    raw_numeric_slots: list[int]
+    derived_numeric: list[tuple[int, str]]
+    used_derived: set[str]
+    other_fields: list[str]
+    medians: np.ndarray
+    value_positions: list[int]
+    missing_positions: list[int]
+    missing_slots: list[int]
+    level_positions: list[list[int]]
+
+    @classmethod
+    def of(cls, fb: FeatureBuilder) -> _Plan:
+        fields = set(fb.detector.field_names)
+        derived_names = {d.name for d in fb.detector.derived}
+        raw_numeric = [s["name"] for s in fb.numeric if s["name"] in fields]
+        raw_slots = [k for k, s in enumerate(fb.numeric) if s["name"] in fields]
+        derived_numeric = [(k, s["name"]) for k, s in enumerate(fb.numeric) if s["name"] in derived_names]
+        used = {name for _, name in derived_numeric} | {s["name"] for s in fb.categorical if s["name"] in derived_names}
+        sources = {src for d in fb.detector.derived if d.name in used for src in d.sources}
+        other = sorted(sources | {s["name"] for s in fb.categorical if s["name"] in fields})
+        position, values, missing, missing_slots = 0, [], [], []
+        for k, spec in enumerate(fb.numeric):
+            values.append(position)
+            position += 1
+            if spec["missing_indicator"]:
+                missing.append(position)
+                missing_slots.append(k)
+                position += 1
+        levels = []
+        for spec in fb.categorical:
+            levels.append(list(range(position, position + len(spec["levels"]))))
+            position += len(spec["levels"])
+        medians = np.array([s["median"] for s in fb.numeric], dtype=np.float64)
+        return cls(fb.feature_names, raw_numeric, raw_slots, derived_numeric, used, other, medians, values,
+                   missing, missing_slots, levels)
 
 
 def _n_rows(cols: Columns) -> int:

@@ -19,6 +19,7 @@ from arbiter.scoring import Scorer, ScoringError
 from arbiter.serving_state import ServingState
 
 log = logging.getLogger("arbiter.gateway")
+NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "auto_configure": False}
 
 
 def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastAPI:
@@ -35,8 +36,10 @@ def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastAPI:
 
     # no /docs or /redoc: FastAPI serves them from a CDN, and nothing here may load from outside;
     # the schema itself stays at /openapi.json
+    # telemetry: FastAPI's built-in OpenTelemetry hooks are switched off entirely (no exporters,
+    # no per-request spans); Arbiter's own metrics are on /metrics.
     app = FastAPI(title="Arbiter", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Champion/challenger model serving for fraud detection.")
+                  description="Champion/challenger model serving for fraud detection.", telemetry=NO_TELEMETRY)
     app.state.platform = platform
     app.state.serving = serving
     app.state.recorder = recorder

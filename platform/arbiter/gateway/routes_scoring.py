@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -32,7 +33,7 @@ def _observe(results: list[dict[str, Any]], detector: str) -> None:
 
 @router.post("/detectors/{detector}/score",
              openapi_extra={"requestBody": {"content": {"application/json": {"example": SCORE_EXAMPLE}}}})
-async def score(detector: str, request: Request, response: Response) -> dict[str, Any]:
+async def score(detector: str, request: Request) -> Response:
     """Score one application with the champion: `{"application_id"?, "data": {...}}`."""
     check_api_key(request, request.app.state.api_keys)
     scorer = _scorer(request)
@@ -42,8 +43,7 @@ async def score(detector: str, request: Request, response: Response) -> dict[str
         raise HttpError(422, "invalid request body", errors)
     result = scorer.score(detector, [app])[0]
     _observe([result], detector)
-    response.headers.update(SERVED_BY)
-    return result
+    return Response(json.dumps(result), media_type="application/json", headers=SERVED_BY)
 
 
 @router.post("/detectors/{detector}/score:batch")

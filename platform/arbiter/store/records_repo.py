@@ -27,8 +27,9 @@ def insert_ignoring_duplicates(session: Session, table: Table, rows: Sequence[Ma
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     keys = [c.name for c in table.primary_key.columns]
-    result = session.execute(insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=keys))
-    return result.rowcount or 0
+    # executemany with one cached statement: far cheaper than compiling a VALUES list per batch
+    result = session.execute(insert(table).on_conflict_do_nothing(index_elements=keys), list(rows))
+    return max(result.rowcount or 0, 0)
 
 
 def _dedupe(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
