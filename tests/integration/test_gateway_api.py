@@ -361,3 +361,61 @@ def test_decisions_are_recorded_once_and_without_pii(platform: Platform, client:
             assert str(app_row[field]) not in blob, field
             assert stored.payload[field].startswith("h:")
     assert stored.payload["income"] == app_row["income"] and stored.amount == app_row["requested_limit"]
+
+
+def _tar(bundle: Path, tmp_path: Path, name: str = "bundle.tar.gz") -> bytes:
+    import tarfile
+
+    archive = tmp_path / name
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(bundle, arcname="my-bundle")
+    return archive.read_bytes()
+
+
+def test_upload_a_bundle(platform: Platform, client: TestClient, rf_bundle: Path, tmp_path: Path) -> None:
+    from tests.helpers import copy_bundle, edit_manifest, perturb_onnx
+
+    fresh = copy_bundle(rf_bundle, tmp_path / "fresh")
+    edit_manifest(fresh, created_at="2032-01-01T00:00:00Z")
+    r = client.post("/admin/v1/models", headers=ADMIN, content=_tar(fresh, tmp_path))
+    assert r.status_code == 201, r.text
+    assert r.json()["created"] and r.json()["model"]["id"] == "card-transactions-rf.v2"
+    assert r.json()["model"]["certification"]["passed"]
+    perturbed = copy_bundle(rf_bundle, tmp_path / "perturbed")
+    edit_manifest(perturbed, created_at="2033-01-01T00:00:00Z")
+    perturb_onnx(perturbed)
+    r = client.post("/admin/v1/models", headers=ADMIN, content=_tar(perturbed, tmp_path, "p.tar.gz"))
+    assert r.status_code == 422 and "certification failed" in r.json()["detail"]
+    r = client.post("/admin/v1/models", headers=ADMIN, content=b"not a tar")
+    assert r.status_code == 422 and "not a usable tar" in r.json()["detail"]
+    assert client.post("/admin/v1/models", content=_tar(fresh, tmp_path, "x.tar.gz")).status_code == 401
+
+
+def test_upload_refuses_paths_outside_the_bundle(client: TestClient, tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        data = b"owned"
+        info = tarfile.TarInfo("../../escaped.txt")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    r = client.post("/admin/v1/models", headers=ADMIN, content=buffer.getvalue())
+    assert r.status_code == 422
+    assert not (tmp_path.parent / "escaped.txt").exists()
+
+
+def test_logs_carry_no_pii(client: TestClient, app_logreg_bundle: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    row = cert_rows(app_logreg_bundle)[2]
+    with caplog.at_level(logging.DEBUG):
+        promote(client, "card-applications", "card-applications-logreg.v1")
+        client.post("/v1/detectors/card-applications/score", json={"data": row})
+        client.post("/v1/detectors/card-applications/score", json={"data": row | {"ssn": "bad"}})
+        client.app.state.recorder.flush()
+    logged = "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
+    for field in ("email", "ssn", "full_name", "phone", "device_id", "ip"):
+        if row.get(field):
+            assert str(row[field]) not in logged, field
