@@ -165,13 +165,17 @@ def promotions(request: Request, detector: str | None = None) -> dict[str, Any]:
         return {"promotions": [promotion_dict(p) for p in session.scalars(query)]}
 
 
+def _current(request: Request, detector: str, fetch, render, what: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    with _platform(request).sessions() as session:
+        row = fetch(session, _detector(detector))
+        if row is None:
+            raise HttpError(404, f"no {what} for {detector!r}")
+        return render(row)
+
+
 @router.get("/detectors/{detector}/strategy")
 def get_strategy(detector: str, request: Request) -> dict[str, Any]:
-    with _platform(request).sessions() as session:
-        row = config_repo.current_strategy(session, _detector(detector))
-        if row is None:
-            raise HttpError(404, f"no strategy for {detector!r}")
-        return _strategy_dict(row)
+    return _current(request, detector, config_repo.current_strategy, _strategy_dict, "strategy")
 
 
 @router.put("/detectors/{detector}/strategy")
@@ -190,11 +194,7 @@ def _strategy_dict(row: tables.Strategy) -> dict[str, Any]:
 
 @router.get("/detectors/{detector}/rules")
 def get_rules(detector: str, request: Request) -> dict[str, Any]:
-    with _platform(request).sessions() as session:
-        row = config_repo.current_rules(session, _detector(detector))
-        if row is None:
-            raise HttpError(404, f"no rules for {detector!r}")
-        return _rules_dict(row)
+    return _current(request, detector, config_repo.current_rules, _rules_dict, "rules")
 
 
 @router.put("/detectors/{detector}/rules")

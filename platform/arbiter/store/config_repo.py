@@ -14,11 +14,20 @@ from arbiter.strategies import DEFAULT_DECLINE, DEFAULT_REVIEW, Strategy
 from models.detectors import DETECTORS, get_detector
 from models.synth.applications import DISPOSABLE_DOMAINS, KNOWN_FRAUD_EMAILS, KNOWN_FRAUD_SSNS
 
+Versioned = type[tables.Strategy] | type[tables.RuleSet]
+
+
+def _latest(session: Session, table: Versioned, detector: str):  # type: ignore[no-untyped-def]
+    query = select(table).where(table.detector == detector).order_by(table.version.desc()).limit(1)
+    return session.scalars(query).first()
+
+
+def _next_version(session: Session, table: Versioned, detector: str) -> int:
+    return (session.scalar(select(func.max(table.version)).where(table.detector == detector)) or 0) + 1
+
 
 def current_strategy(session: Session, detector: str) -> tables.Strategy | None:
-    query = (select(tables.Strategy).where(tables.Strategy.detector == detector)
-             .order_by(tables.Strategy.version.desc()).limit(1))
-    return session.scalars(query).first()
+    return _latest(session, tables.Strategy, detector)
 
 
 def as_strategy(row: tables.Strategy) -> Strategy:
@@ -27,26 +36,21 @@ def as_strategy(row: tables.Strategy) -> Strategy:
 
 def add_strategy(session: Session, detector: str, review: float, decline: float, *, note: str = "",
                  actor: str = "system") -> tables.Strategy:
-    version = (session.scalar(select(func.max(tables.Strategy.version))
-                              .where(tables.Strategy.detector == detector)) or 0) + 1
-    row = tables.Strategy(detector=detector, version=version, review_threshold=review, decline_threshold=decline,
-                          note=note, created_by=actor)
+    row = tables.Strategy(detector=detector, version=_next_version(session, tables.Strategy, detector),
+                          review_threshold=review, decline_threshold=decline, note=note, created_by=actor)
     session.add(row)
     session.flush()
     return row
 
 
 def current_rules(session: Session, detector: str) -> tables.RuleSet | None:
-    query = (select(tables.RuleSet).where(tables.RuleSet.detector == detector)
-             .order_by(tables.RuleSet.version.desc()).limit(1))
-    return session.scalars(query).first()
+    return _latest(session, tables.RuleSet, detector)
 
 
 def add_rules(session: Session, detector: str, body: dict[str, Any], *, note: str = "",
               actor: str = "system") -> tables.RuleSet:
-    version = (session.scalar(select(func.max(tables.RuleSet.version))
-                              .where(tables.RuleSet.detector == detector)) or 0) + 1
-    row = tables.RuleSet(detector=detector, version=version, body=body, note=note, created_by=actor)
+    row = tables.RuleSet(detector=detector, version=_next_version(session, tables.RuleSet, detector), body=body,
+                         note=note, created_by=actor)
     session.add(row)
     session.flush()
     return row
