@@ -36,6 +36,7 @@ from models.schema import Detector
 StageProgress = Callable[[str, float], None]
 STAGES = {"features": 0.10, "fit": 0.60, "validate": 0.10, "importance": 0.10, "export": 0.10}
 CERTIFICATION_ROWS = 300
+IMPORTANCE_ROWS = 3000  # permutation importance: features x 2 repeats scorings of this many rows
 LIBRARIES = ("scikit-learn", "numpy", "pandas", "onnx", "onnxruntime", "skl2onnx")
 
 
@@ -175,7 +176,7 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
                                 "no bundle written")
 
     progress("importance", 0.0)
-    sample = _stratified_sample(y_valid, 500, 5000, rng)
+    sample = _stratified_sample(y_valid, 500, IMPORTANCE_ROWS, rng)
     importance = permutation_importance(fitted, X_valid[sample], y_valid[sample], names, rng)
     progress("importance", 1.0)
 
