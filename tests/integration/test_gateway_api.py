@@ -321,11 +321,13 @@ def test_rules_versions_and_no_clear_values(client: TestClient, app_logreg_bundl
 
 
 def test_metrics_exposition(client: TestClient, rf_bundle: Path) -> None:
+    promote(client, "card-applications", "card-applications-logreg.v1")
     promote(client, "card-transactions", "card-transactions-rf.v1")
     client.post("/v1/detectors/card-transactions/score", json={"data": cert_rows(rf_bundle)[0]})
     text = client.get("/metrics").text
     assert "arbiter_requests_total" in text and "arbiter_request_seconds_bucket" in text
     assert 'arbiter_champion_info{detector="card-transactions",model_id="card-transactions-rf.v1"} 1.0' in text
+    assert 'arbiter_champion_info{detector="card-applications",model_id="card-applications-logreg.v1"} 1.0' in text
 
 
 def test_no_page_loads_from_outside(client: TestClient) -> None:

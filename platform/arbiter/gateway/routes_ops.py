@@ -43,8 +43,8 @@ def readyz(request: Request, response: Response) -> dict[str, Any]:
 @router.get("/metrics")
 def prometheus(request: Request) -> Response:
     """Prometheus exposition."""
+    metrics.CHAMPION.clear()
     for name, s in request.app.state.serving.snapshot.detectors.items():
-        metrics.CHAMPION.clear()
         if s.champion:
             metrics.CHAMPION.labels(name, s.champion.model_id).set(1)
     payload, content_type = metrics.render()
