@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ class FittedModel:
     onnx_output: str
     artifact_name: str
     native_method: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def native_raw(self, X: np.ndarray) -> np.ndarray:
         """The training library's own raw output."""
