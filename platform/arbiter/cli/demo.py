@@ -8,7 +8,7 @@ import click
 
 
 @click.command("demo")
-@click.option("--rows", default=40_000, show_default=True, type=click.IntRange(2_000, 5_000_000),
+@click.option("--rows", default=20_000, show_default=True, type=click.IntRange(2_000, 5_000_000),
               help="synthetic rows per detector")
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--workdir", default=Path("var/demo"), show_default=True, type=click.Path(path_type=Path))
