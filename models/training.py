@@ -108,7 +108,7 @@ def permutation_importance(model: FittedModel, X: np.ndarray, y: np.ndarray, nam
             shuffled[:, j] = rng.permutation(shuffled[:, j])
             drops.append(base - roc_auc_score(y, model.native_scores(shuffled)))
         out[name] = round(float(np.mean(drops)), 6)
-    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+    return out
 
 
 def ranked(importance: Mapping[str, float] | None) -> list[dict[str, Any]] | None:

@@ -30,7 +30,7 @@ def tx_frame() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def app_frame() -> pd.DataFrame:
-    """8,000 synthetic applications (realistic 2% fraud)."""
+    """8,000 synthetic applications, 5% fraud (enriched so a small validation window has enough)."""
     return prepare_frame(synthesize("card-applications", 8_000, seed=12, fraud_rate=0.05),
                          get_detector("card-applications"))
 

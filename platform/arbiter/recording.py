@@ -66,11 +66,14 @@ class BackgroundRecorder:
         except queue.Empty:
             return []
         deadline = time.monotonic() + self._max_wait
-        while len(batch) < self._batch_size and time.monotonic() < deadline:
-            try:
-                batch.append(self._queue.get_nowait())
+        while len(batch) < self._batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:  # block rather than poll: no wake-ups competing with requests for the GIL
+                batch.append(self._queue.get(timeout=remaining))
             except queue.Empty:
-                time.sleep(0.005)
+                break
         return batch
 
     def _run(self) -> None:

@@ -80,7 +80,7 @@ class Scorer:
         if errors:
             raise InvalidInputError("invalid input", errors)
 
-        results: list[dict[str, Any] | None] = [None] * len(records)
+        results: list[dict[str, Any]] = [{} for _ in records]
         to_score: list[int] = []
         for i, record in enumerate(records):
             hits = state.rules.evaluate(record, self.hasher) if state.rules else []
@@ -98,10 +98,11 @@ class Scorer:
                 results[i] = self._result(state, applications[i], float(score), decision,
                                           [_score_reason(float(score), decision, state)], with_model=True)
         elapsed = round((time.perf_counter() - started) * 1e3, 3)
-        final = [r | {"elapsed_ms": elapsed} for r in results if r is not None]
+        for result in results:  # every slot is filled: by a rule hit or by the champion
+            result["elapsed_ms"] = elapsed
         if self.sink is not None:
-            self.sink(detector, records, final)
-        return final
+            self.sink(detector, records, results)
+        return results
 
     def _result(self, state: DetectorState, app: Application, score: float | None, decision: str,
                 reasons: list[str], *, with_model: bool) -> dict[str, Any]:
