@@ -1,4 +1,7 @@
-"""Message consumers: challenger scoring and the recorder (batching, ack after commit).
+"""The consumers of the shadow path: challenger scoring and the recorder.
 
-May import `models` and arbiter's store, broker and strategies; never its gateway.
+Each worker consumes queues of `arbiter.applications`, micro-batches the deliveries, scores a
+batch as one vector call, writes it in one transaction with idempotent inserts and acknowledges
+only after the commit. Imports `models` and arbiter's store, broker and strategies; never the
+gateway.
 """

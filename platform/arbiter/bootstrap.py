@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from arbiter.broker.factory import make_broker
+from arbiter.broker.transport import Broker
 from arbiter.config import Settings, get_settings
 from arbiter.pii import PiiHasher
 from arbiter.store import config_repo, migrate, models_repo
@@ -16,12 +18,13 @@ from models.detectors import DETECTORS
 
 @dataclass
 class Platform:
-    """What every entrypoint needs: settings, the database, sessions and the PII hasher."""
+    """What every entrypoint needs: settings, the database, sessions, the PII hasher and the broker."""
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     hasher: PiiHasher
+    broker: Broker
 
     def upgrade_database(self) -> str | None:
         """Run the migrations and record the declared detectors; the revision now in force."""
@@ -41,4 +44,5 @@ def bootstrap(settings: Settings | None = None) -> Platform:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
     key = settings.pii_key.get_secret_value().encode() if settings.pii_key else None
-    return Platform(settings=settings, engine=engine, sessions=session_factory(engine), hasher=PiiHasher(key))
+    return Platform(settings=settings, engine=engine, sessions=session_factory(engine), hasher=PiiHasher(key),
+                    broker=make_broker(settings.broker_url))

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     certification_tolerance: float = Field(1e-5, gt=0, description="max |served - training score|")
     promotion_min_shadow: int = Field(1000, ge=0, description="shadow scores a challenger needs before promotion")
     promotion_auc_tolerance: float = Field(0.01, ge=0, le=1, description="how far below the champion's AUC")
+    message_key: SecretStr | None = Field(None, description="AES-GCM key material for message bodies on the broker")
+    worker_batch_size: int = Field(200, ge=1, le=10_000, description="messages a worker scores and commits at once")
+    worker_max_wait: float = Field(0.2, gt=0, le=60, description="seconds a worker waits to fill a batch")
+    worker_max_attempts: int = Field(3, ge=1, le=100, description="failures before a message is dead-lettered")
+    publish_capacity: int = Field(100_000, ge=100, description="messages the gateway holds in memory for publishing")
 
     @property
     def api_key_set(self) -> frozenset[str]:

@@ -11,6 +11,7 @@ Gates for promoting model M on detector D:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -164,24 +165,39 @@ def _swap(session: Session, old: tables.Model | None, new: tables.Model) -> None
     if old is not None:
         session.execute(update(tables.Model).where(tables.Model.id == old.id)
                         .values(status="retired", status_changed_at=now))
+    closes_window = new.status == "shadow"  # a challenger promoted: its shadow window ends here
     session.execute(update(tables.Model).where(tables.Model.id == new.id)
-                    .values(status="champion", status_changed_at=now))
+                    .values(status="champion", status_changed_at=now,
+                            **({"shadow_stopped_at": now} if closes_window else {})))
     for model in (old, new):
         if model is not None:
             session.refresh(model)
 
 
-def set_shadow(session: Session, model_id: str, on: bool) -> tables.Model:
-    """Start (registered/retired -> shadow) or stop (shadow -> registered) shadowing a model."""
+def set_shadow(session: Session, model_id: str, on: bool,
+               bind: Callable[[tables.Model], None] | None = None) -> tables.Model:
+    """Start (registered/retired -> shadow) or stop (shadow -> registered) shadowing a model.
+
+    `bind(model)` runs before the shadow window opens (the gateway declares the challenger's
+    queue there), so every application received inside the window reaches the challenger.
+    """
     model = session.get(tables.Model, model_id)
     if model is None:
         raise PromotionError(f"unknown model {model_id!r}")
     if model.status == "champion":
         raise PromotionError(f"{model_id} is the champion; it cannot be a challenger", status=409)
-    target = "shadow" if on else "registered"
     if not on and model.status != "shadow":
         raise PromotionError(f"{model_id} is not in shadow mode (status {model.status})", status=409)
-    model.status = target
-    model.status_changed_at = datetime.now(UTC)
+    if on and model.status == "shadow":
+        return model  # already shadowing: the window stays as it is
+    if on and bind is not None:
+        bind(model)
+    now = datetime.now(UTC)
+    model.status = "shadow" if on else "registered"
+    model.status_changed_at = now
+    if on:
+        model.shadow_started_at, model.shadow_stopped_at = now, None
+    else:
+        model.shadow_stopped_at = now
     session.flush()
     return model

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arbiter.rules import CompiledRules
 from arbiter.store import config_repo, tables
-from arbiter.strategies import DEFAULT_DECLINE, DEFAULT_REVIEW, Strategy
+from arbiter.strategies import Strategy
 from models.detectors import DETECTORS, Detector
 from models.runtimes import Runtime, load_runtime
 
@@ -100,9 +100,7 @@ class ServingState:
             model = session.get(tables.Model, champion_id)
             runtime = load_runtime(self._registry_dir / model.location)  # verified and fully loaded here
             champion = Champion(model.id, model.name, model.version, runtime)
-        strategy_row = config_repo.current_strategy(session, detector.name)
-        strategy = config_repo.as_strategy(strategy_row) if strategy_row else \
-            Strategy(detector.name, 0, DEFAULT_REVIEW, DEFAULT_DECLINE)
+        strategy = config_repo.strategy_in_force(session, detector.name)
         rules_row = config_repo.current_rules(session, detector.name)
         rules = CompiledRules.compile(rules_row.version, rules_row.body) if rules_row else CompiledRules(0)
         return DetectorState(detector, champion, strategy, rules)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from arbiter.store.migrate import head_revision
 from tests.helpers import SAMPLE_CSV, copy_bundle, perturb_onnx
 
 pytestmark = pytest.mark.integration
@@ -127,7 +128,7 @@ def test_train_and_register_on_the_real_sample(cli_env: dict[str, str], tmp_path
 def test_db_upgrade_command(cli_env: dict[str, str]) -> None:
     proc = run(cli_env, "db", "upgrade")
     assert proc.returncode == 0, proc.stderr
-    assert "database at revision 0001" in proc.stdout
+    assert f"database at revision {head_revision()}" in proc.stdout
 
 
 def test_shadow_promote_rollback_commands(cli_env: dict[str, str], rf_bundle: Path, tx_logreg_bundle: Path) -> None:

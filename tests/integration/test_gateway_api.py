@@ -175,7 +175,7 @@ def test_models_list_never_carries_bytes(client: TestClient) -> None:
     models = client.get("/admin/v1/models", headers=ADMIN).json()["models"]
     assert {m["id"] for m in models} == {"card-transactions-rf.v1", "card-applications-logreg.v1"}
     expected = {"id", "detector", "name", "version", "recipe", "flavour", "runtime", "status", "sha256", "metrics",
-                "certification", "registered_at", "registered_by", "windows"}
+                "certification", "registered_at", "registered_by", "windows", "shadow"}
     assert all(set(m) == expected for m in models)  # metadata only: no location, no file content
     assert len(json.dumps(models)) < 20_000
 
@@ -349,7 +349,7 @@ def test_decisions_are_recorded_once_and_without_pii(platform: Platform, client:
     assert retried.json()["decision"] == "decline"
     app_row = cert_rows(app_logreg_bundle)[1] | {"email": KNOWN_FRAUD_EMAILS[1]}
     client.post("/v1/detectors/card-applications/score", json={"application_id": "pii-1", "data": app_row})
-    assert client.app.state.recorder.flush()
+    assert client.app.state.fanout.flush()
     with platform.sessions() as session:
         decision = session.get(tables.Decision, "retry-1")
         assert decision.decision == first.json()["decision"]  # the first recorded decision stands
@@ -418,7 +418,7 @@ def test_logs_carry_no_pii(client: TestClient, app_logreg_bundle: Path, caplog: 
         promote(client, "card-applications", "card-applications-logreg.v1")
         client.post("/v1/detectors/card-applications/score", json={"data": row})
         client.post("/v1/detectors/card-applications/score", json={"data": row | {"ssn": "bad"}})
-        client.app.state.recorder.flush()
+        client.app.state.fanout.flush()
     logged = "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
     for field in ("email", "ssn", "full_name", "phone", "device_id", "ip"):
         if row.get(field):

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from arbiter import plugins
 from arbiter.cli.data import data
 from arbiter.cli.db import db
 from arbiter.cli.demo import demo
@@ -52,6 +53,8 @@ def cli() -> None:
 
 for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, demo):
     cli.add_command(command)
+for name, command in plugins.all_of("arbiter.commands").items():  # `arbiter worker` (shadow_workers)
+    cli.add_command(command, name)
 
 
 def main() -> None:

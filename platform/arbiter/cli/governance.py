@@ -22,17 +22,16 @@ def _actor() -> str:
 def shadow(model_id: str, stop: bool) -> None:
     """Start (or --stop) running MODEL_ID as a challenger in shadow mode."""
     from arbiter.bootstrap import bootstrap
-    from arbiter.promotion import PromotionError, set_shadow
+    from arbiter.promotion import PromotionError
+    from arbiter.shadowing import change_shadow
 
     platform = bootstrap()
     try:
-        with platform.sessions() as session, session.begin():
-            try:
-                model = set_shadow(session, model_id, not stop)
-            except PromotionError as exc:
-                raise click.ClickException(str(exc)) from None
-            status = model.status
-        click.echo(f"{model_id} is now {status}")
+        try:
+            model = change_shadow(platform, model_id, not stop)
+        except PromotionError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{model_id} is now {model.status}")
     finally:
         platform.close()
 
@@ -60,6 +59,9 @@ def promote(model_id: str, reason: str, force: bool) -> None:
                                    policy=PromotionPolicy(s.promotion_min_shadow, s.promotion_auc_tolerance,
                                                           s.certification_tolerance))
             gates = result.record.gates
+        if result.accepted:
+            from arbiter.shadowing import release_queue
+            release_queue(platform, model)  # a promoted challenger stops receiving shadow traffic
     finally:
         platform.close()
     failed = [f"{name} ({_gate_detail(g)})" for name, g in gates.items() if not g["passed"]]

@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arbiter.bootstrap import Platform
+from arbiter.fanout import Fanout
 from arbiter.gateway import metrics, routes_admin, routes_ops, routes_scoring
 from arbiter.gateway.http import HttpError, error_response
-from arbiter.recording import BackgroundRecorder
 from arbiter.scoring import Scorer, ScoringError
 from arbiter.serving_state import ServingState
 
@@ -25,14 +25,15 @@ NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_sp
 def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastAPI:
     """The gateway for `platform`; the serving state starts watching with the app's lifespan."""
     serving = ServingState(platform.sessions, platform.settings.registry_dir, interval=refresh_interval)
-    recorder = BackgroundRecorder(platform.sessions, platform.hasher)
+    fanout = Fanout(platform)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         serving.start()
+        fanout.start()
         yield
         serving.stop()
-        recorder.close()
+        fanout.close()
 
     # no /docs or /redoc: FastAPI serves them from a CDN, and nothing here may load from outside;
     # the schema itself stays at /openapi.json
@@ -42,8 +43,8 @@ def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastAPI:
                   description="Champion/challenger model serving for fraud detection.", telemetry=NO_TELEMETRY)
     app.state.platform = platform
     app.state.serving = serving
-    app.state.recorder = recorder
-    app.state.scorer = Scorer(serving, platform.hasher, sink=recorder)
+    app.state.fanout = fanout
+    app.state.scorer = Scorer(serving, platform.hasher, sink=fanout.publisher)
     app.state.api_keys = platform.settings.api_key_set
     app.state.admin_token = platform.settings.admin_token.get_secret_value() if platform.settings.admin_token else None
     for router in (routes_scoring.router, routes_ops.router, routes_admin.router):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import tarfile
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from arbiter.bootstrap import Platform
 from arbiter.errors import RegistrationError
 from arbiter.gateway.auth import check_admin
 from arbiter.gateway.http import HttpError
-from arbiter.promotion import PromotionError, PromotionPolicy, promote, promotion_dict, rollback, set_shadow
+from arbiter.promotion import PromotionError, PromotionPolicy, promote, promotion_dict, rollback
 from arbiter.registry import register_bundle
 from arbiter.rules import RulesError, RuleSetInput, public_view, to_stored
+from arbiter.shadowing import change_shadow, release_queue
 from arbiter.store import config_repo, models_repo, tables
 from arbiter.strategies import StrategyInput
 from models.detectors import DETECTORS, get_detector
@@ -55,7 +57,12 @@ def model_dict(m: tables.Model) -> dict[str, Any]:
     return {"id": m.id, "detector": m.detector, "name": m.name, "version": m.version, "recipe": m.recipe,
             "flavour": m.flavour, "runtime": m.runtime, "status": m.status, "sha256": m.sha256,
             "metrics": m.metrics, "certification": m.certification, "registered_at": m.registered_at.isoformat(),
-            "registered_by": m.registered_by, "windows": m.manifest.get("windows")}
+            "registered_by": m.registered_by, "windows": m.manifest.get("windows"),
+            "shadow": {"started_at": _iso(m.shadow_started_at), "stopped_at": _iso(m.shadow_stopped_at)}}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 class ChampionRequest(BaseModel):
@@ -120,11 +127,10 @@ def stop_shadow(model_id: str, request: Request) -> dict[str, Any]:
 
 
 def _shadow(request: Request, model_id: str, on: bool) -> dict[str, Any]:
-    with _platform(request).sessions() as session, session.begin():
-        try:
-            return model_dict(set_shadow(session, model_id, on))
-        except PromotionError as exc:
-            raise HttpError(exc.status, str(exc)) from None
+    try:
+        return model_dict(change_shadow(_platform(request), model_id, on))
+    except PromotionError as exc:
+        raise HttpError(exc.status, str(exc)) from None
 
 
 @router.post("/champion")
@@ -138,6 +144,9 @@ def promote_champion(body: ChampionRequest, request: Request, actor: str = Depen
         except PromotionError as exc:
             raise HttpError(exc.status, str(exc)) from None
         payload = result.as_dict()
+        champion = session.get(tables.Model, body.model_id) if result.accepted else None
+    if champion is not None:
+        release_queue(platform, champion)  # a promoted challenger stops receiving shadow traffic
     if not result.accepted:
         failed = [{"field": name, "message": "gate failed"} for name, g in payload["gates"].items() if not g["passed"]]
         raise HttpError(409, "promotion refused by the gates (recorded in the audit trail); "

@@ -20,7 +20,7 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request, response: Response) -> dict[str, Any]:
-    """Ready when the database answers and every detector has a champion loaded."""
+    """Ready when the database answers and every detector has a champion loaded; the broker is reported."""
     platform, state = request.app.state.platform, request.app.state.serving
     checks: dict[str, Any] = {}
     try:
@@ -32,6 +32,7 @@ def readyz(request: Request, response: Response) -> dict[str, Any]:
     champions = {name: (s.champion.model_id if s.champion else None) for name, s in state.snapshot.detectors.items()}
     checks["champions"] = champions
     checks["state_error"] = state.last_error
+    checks["broker"] = request.app.state.fanout.status()  # reported, never a reason to refuse traffic
     problems = [] if checks["database"] == "ok" else ["database unreachable"]
     problems += [f"no champion for {name}" for name, model in champions.items() if model is None]
     if not champions:
@@ -43,6 +44,7 @@ def readyz(request: Request, response: Response) -> dict[str, Any]:
 @router.get("/metrics")
 def prometheus(request: Request) -> Response:
     """Prometheus exposition."""
+    request.app.state.fanout.publisher.update_gauges()
     metrics.CHAMPION.clear()
     for name, s in request.app.state.serving.snapshot.detectors.items():
         if s.champion:

@@ -34,6 +34,12 @@ def as_strategy(row: tables.Strategy) -> Strategy:
     return Strategy(row.detector, row.version, row.review_threshold, row.decline_threshold)
 
 
+def strategy_in_force(session: Session, detector: str) -> Strategy:
+    """The detector's current strategy, or the defaults (version 0) when none is stored."""
+    row = current_strategy(session, detector)
+    return as_strategy(row) if row else Strategy(detector, 0, DEFAULT_REVIEW, DEFAULT_DECLINE)
+
+
 def add_strategy(session: Session, detector: str, review: float, decline: float, *, note: str = "",
                  actor: str = "system") -> tables.Strategy:
     row = tables.Strategy(detector=detector, version=_next_version(session, tables.Strategy, detector),

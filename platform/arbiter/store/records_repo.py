@@ -1,5 +1,4 @@
-"""Idempotent writes of applications and decisions (shared by the gateway's embedded recorder
-and the shadow path's recorder consumer).
+"""Idempotent writes of applications, decisions and shadow scores (the shadow path's consumers).
 
 Insert-or-ignore on the primary key: a redelivered or retried application never makes a
 second row, and the first recorded decision stands.
@@ -41,18 +40,24 @@ def _dedupe(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 
 
 def record_decisions(session: Session, detector: Detector, hasher: PiiHasher, records: Sequence[Mapping[str, Any]],
-                     results: Sequence[Mapping[str, Any]], received_at: datetime | None = None) -> int:
-    """Store the applications (PII as keyed hashes) and the champion's decisions; rows inserted."""
-    at = received_at or datetime.now(UTC)
+                     results: Sequence[Mapping[str, Any]],
+                     received_at: datetime | Sequence[datetime] | None = None) -> int:
+    """Store the applications (PII as keyed hashes) and the champion's decisions; rows inserted.
+
+    `received_at` is one time for all, or one per application (the recorder passes each message's).
+    """
+    moments = list(received_at) if isinstance(received_at, Sequence) else [received_at or datetime.now(UTC)] * len(
+        results)
     applications = _dedupe(({
         "application_id": r["application_id"], "detector": detector.name, "received_at": at,
         "payload": hasher.protect(detector, rec), "amount": rec.get(detector.amount_field) if detector.amount_field
-        else None, "schema_version": 1} for rec, r in zip(records, results, strict=True)), "application_id")
+        else None, "schema_version": 1} for rec, r, at in zip(records, results, moments, strict=True)),
+        "application_id")
     decisions = _dedupe(({
         "application_id": r["application_id"], "detector": detector.name,
         "model_id": (r.get("model") or {}).get("id"), "score": r.get("score"), "decision": r["decision"],
         "reasons": list(r["reasons"]), "strategy_version": r.get("strategy_version"),
         "rules_version": r.get("rules_version"), "elapsed_ms": r.get("elapsed_ms"), "decided_at": at}
-        for r in results), "application_id")
+        for r, at in zip(results, moments, strict=True)), "application_id")
     insert_ignoring_duplicates(session, tables.Application.__table__, applications)
     return insert_ignoring_duplicates(session, tables.Decision.__table__, decisions)

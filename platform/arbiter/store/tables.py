@@ -77,6 +77,8 @@ class Model(Base):
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     registered_by: Mapped[str] = mapped_column(String(128), default="cli")
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    shadow_started_at: Mapped[datetime | None] = mapped_column(doc="start of the current or last shadow window")
+    shadow_stopped_at: Mapped[datetime | None] = mapped_column(doc="end of the last shadow window")
 
 
 class Promotion(Base):
@@ -194,3 +196,18 @@ class Outcome(Base):
 
 
 metadata = Base.metadata
+
+
+class DeadLetter(Base):
+    """A message a consumer gave up on, and why; the message itself is on the `arbiter.dead` queue."""
+
+    __tablename__ = "dead_letters"
+    queue: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(128), primary_key=True,
+                                             doc="the application_id, or a digest of a body that has none")
+    model_id: Mapped[str | None] = mapped_column(String(160), index=True)
+    detector: Mapped[str | None] = mapped_column(String(64))
+    application_id: Mapped[str | None] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int]
+    dead_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,37 @@
+"""The broker named by ARBITER_BROKER_URL, and the gateway's publisher over it."""
+
+from __future__ import annotations
+
+from arbiter.broker.amqp import AmqpBroker
+from arbiter.broker.codec import MessageCodec
+from arbiter.broker.memory import MemoryBroker
+from arbiter.broker.publisher import Publisher
+from arbiter.broker.spool import Spool
+from arbiter.broker.transport import Broker
+from arbiter.config import Settings
+
+
+class BrokerUrlError(ValueError):
+    """ARBITER_BROKER_URL names no broker this platform speaks."""
+
+
+def make_broker(url: str) -> Broker:
+    if url.startswith("memory://"):
+        return MemoryBroker.shared(url)
+    if url.startswith(("amqp://", "amqps://")):
+        return AmqpBroker(url)
+    scheme = url.split(":", 1)[0]
+    raise BrokerUrlError(f"ARBITER_BROKER_URL must start with memory://, amqp:// or amqps://, not {scheme!r}")
+
+
+def is_embedded(url: str) -> bool:
+    """The in-process broker: the gateway's process must also run the workers."""
+    return url.startswith("memory://")
+
+
+def make_codec(settings: Settings) -> MessageCodec:
+    return MessageCodec(settings.message_key.get_secret_value() if settings.message_key else None)
+
+
+def make_publisher(settings: Settings, broker: Broker) -> Publisher:
+    return Publisher(broker, Spool(settings.spool_dir), make_codec(settings), capacity=settings.publish_capacity)

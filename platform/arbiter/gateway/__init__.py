@@ -1,0 +1,1 @@
+"""The HTTP gateway: FastAPI application, routes, auth, metrics."""

@@ -1,0 +1,151 @@
+"""What a worker does with a batch from one queue: the recorder's and a challenger's work.
+
+`prepare` decodes and scores the deliveries (no database I/O) into per-message write units
+and failures; `write` stores a list of units in the caller's transaction, idempotently, so
+the worker can write a whole batch at once or, when the database refuses the batch, message
+by message to find the one at fault.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from arbiter.broker.codec import ApplicationMessage, MessageCodec, UndecodableMessage
+from arbiter.broker.transport import Delivery
+from arbiter.pii import PiiHasher
+from arbiter.store import tables
+from arbiter.store.records_repo import insert_ignoring_duplicates, record_decisions
+from arbiter.strategies import Strategy
+from models.detectors import DETECTORS, Detector
+from models.runtimes import Runtime
+from models.validation import validate_record
+
+log = logging.getLogger("arbiter.worker")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A message that could not be handled; `retryable` failures are tried again up to the attempt limit."""
+
+    delivery: Delivery
+    reason: str
+    retryable: bool
+    message: ApplicationMessage | None = None
+
+
+@dataclass
+class Prepared:
+    units: list[tuple[Delivery, Any]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+
+class Handler(Protocol):
+    queue: str
+
+    def prepare(self, deliveries: Sequence[Delivery]) -> Prepared: ...
+
+    def write(self, session: Session, units: Sequence[Any]) -> None: ...
+
+
+def _decode(codec: MessageCodec, delivery: Delivery, expected: Detector | None) -> tuple[
+        ApplicationMessage | None, dict[str, Any] | None, Failure | None]:
+    """The message and its re-validated record, or why it can never be handled."""
+    try:
+        message = codec.decode(delivery.body)
+    except UndecodableMessage as exc:
+        return None, None, Failure(delivery, f"undecodable: {exc}", retryable=False)
+    detector = DETECTORS.get(message.detector)
+    if detector is None or (expected is not None and detector.name != expected.name):
+        return None, None, Failure(delivery, f"unexpected detector {message.detector!r}", False, message)
+    clean, problems = validate_record(detector, message.record)
+    if problems:
+        detail = "; ".join(f"{p.field} {p.message}" for p in problems[:5])
+        return None, None, Failure(delivery, f"invalid record: {detail}", False, message)
+    return message, clean, None
+
+
+class RecorderHandler:
+    """`arbiter.recorder`: the applications (PII as keyed hashes) and the champion's decisions."""
+
+    queue: str
+
+    def __init__(self, queue: str, codec: MessageCodec, hasher: PiiHasher) -> None:
+        self.queue, self.codec, self.hasher = queue, codec, hasher
+
+    def prepare(self, deliveries: Sequence[Delivery]) -> Prepared:
+        prepared = Prepared()
+        for delivery in deliveries:
+            message, clean, failure = _decode(self.codec, delivery, None)
+            if failure is not None:
+                prepared.failures.append(failure)
+            elif message.result.get("decision") not in tables.DECISIONS:
+                prepared.failures.append(Failure(delivery, "result carries no valid decision", False, message))
+            else:
+                prepared.units.append((delivery, (message, clean)))
+        return prepared
+
+    def write(self, session: Session, units: Sequence[tuple[ApplicationMessage, dict[str, Any]]]) -> None:
+        ordered = sorted(units, key=lambda u: u[0].detector)
+        for name, group in groupby(ordered, key=lambda u: u[0].detector):
+            items = list(group)
+            record_decisions(session, DETECTORS[name], self.hasher, [clean for _, clean in items],
+                             [{**m.result, "application_id": m.application_id} for m, _ in items],
+                             [m.received_at for m, _ in items])
+
+
+class ChallengerHandler:
+    """`arbiter.shadow.<model_id>`: the challenger's score and the decision the strategy would make."""
+
+    def __init__(self, queue: str, codec: MessageCodec, model: tables.Model, runtime: Runtime,
+                 strategy: Strategy) -> None:
+        self.queue, self.codec, self.runtime, self.strategy = queue, codec, runtime, strategy
+        self.model_id, self.detector = model.id, DETECTORS[model.detector]
+
+    def prepare(self, deliveries: Sequence[Delivery]) -> Prepared:
+        prepared = Prepared()
+        decoded: list[tuple[Delivery, ApplicationMessage, dict[str, Any]]] = []
+        for delivery in deliveries:
+            message, clean, failure = _decode(self.codec, delivery, self.detector)
+            if failure is not None:
+                prepared.failures.append(failure)
+            else:
+                decoded.append((delivery, message, clean))
+        if not decoded:
+            return prepared
+        try:
+            scores = list(self.runtime.score_records([clean for _, _, clean in decoded]))
+        except Exception:  # one bad record spoils the vector call: score one by one to find it
+            scores = [self._score_one(clean) for _, _, clean in decoded]
+        strategy, now = self.strategy, datetime.now(UTC)
+        for (delivery, message, _), score in zip(decoded, scores, strict=True):
+            if isinstance(score, Exception):
+                prepared.failures.append(Failure(delivery, f"scoring failed: {type(score).__name__}: {score}",
+                                                 True, message))
+                continue
+            value = float(score)
+            if not math.isfinite(value):
+                prepared.failures.append(Failure(delivery, f"scoring failed: score {value}", True, message))
+                continue
+            prepared.units.append((delivery, {
+                "application_id": message.application_id, "model_id": self.model_id,
+                "detector": self.detector.name, "score": value, "decision": strategy.decide(value),
+                "strategy_version": strategy.version, "published_at": message.published_at, "scored_at": now}))
+        return prepared
+
+    def _score_one(self, record: dict[str, Any]) -> float | Exception:
+        try:
+            return float(self.runtime.score_records([record])[0])
+        except Exception as exc:
+            return exc
+
+    def write(self, session: Session, units: Sequence[dict[str, Any]]) -> None:
+        rows = {(u["application_id"]): u for u in reversed(units)}  # within a batch too, the first one stands
+        insert_ignoring_duplicates(session, tables.ShadowScore.__table__, list(rows.values()))

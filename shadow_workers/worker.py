@@ -1,0 +1,319 @@
+"""The worker loop: consume, micro-batch, score, commit, then acknowledge.
+
+- A batch (per queue) is flushed when it holds `batch_size` deliveries or its oldest has waited
+  `max_wait` seconds. It is scored as one vector call and written in one transaction with
+  idempotent inserts; only after the commit are its deliveries acknowledged. A crash anywhere
+  before that makes the broker deliver them again, and the inserts ignore what already landed.
+- A message that fails is published again with an attempt count; after `max_attempts` (or at
+  once, when it can never succeed: undecodable, invalid) it goes to `arbiter.dead` with the
+  reason, and to the `dead_letters` table. The rest of the batch carries on.
+- While the database is down the batch waits (nothing acknowledged, the connection kept alive);
+  a broken broker connection is re-opened with backoff. `stop()` (SIGTERM) finishes the
+  batch in hand and returns.
+- Every `refresh_interval` the worker re-reads which challengers are in shadow mode: new ones
+  are declared and consumed, former ones unbound, drained and deleted; strategies are re-read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from arbiter.bootstrap import Platform
+from arbiter.broker import topology
+from arbiter.broker.factory import make_codec
+from arbiter.broker.transport import BrokerUnavailable, Connection, Delivery, OutboundMessage
+from arbiter.registry import bundle_path
+from arbiter.store import config_repo, tables
+from arbiter.store.records_repo import insert_ignoring_duplicates
+from arbiter.strategies import Strategy
+from models.runtimes import Runtime, load_runtime
+from shadow_workers.handlers import ChallengerHandler, Failure, Handler, Prepared, RecorderHandler
+from shadow_workers.selection import Selection
+
+log = logging.getLogger("arbiter.worker")
+STATS_EVERY = 30.0
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    batch_size: int = 200
+    max_wait: float = 0.2
+    max_attempts: int = 3
+    refresh_interval: float = 1.0
+
+    @classmethod
+    def from_settings(cls, platform: Platform, **overrides: float | int | None) -> WorkerOptions:
+        s = platform.settings
+        values = {"batch_size": s.worker_batch_size, "max_wait": s.worker_max_wait,
+                  "max_attempts": s.worker_max_attempts}
+        values |= {k: v for k, v in overrides.items() if v is not None}
+        return cls(**values)  # type: ignore[arg-type]
+
+
+class Worker:
+    """Consumes the selected queues until `stop()`; `run()` blocks."""
+
+    def __init__(self, platform: Platform, selection: Selection, options: WorkerOptions) -> None:
+        self.platform, self.selection, self.options = platform, selection, options
+        self.codec = make_codec(platform.settings)
+        self.stats: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._connection: Connection | None = None
+        self._handlers: dict[str, Handler] = {}
+        self._buffers: dict[str, list[Delivery]] = {}
+        self._first_at: dict[str, float] = {}
+        self._draining: dict[str, tables.Model] = {}
+        self._runtimes: dict[str, Runtime] = {}
+        self._broken_models: set[str] = set()
+        self.connected = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._buffers)
+
+    @property
+    def queues(self) -> list[str]:
+        return sorted(self._handlers)
+
+    # -- connection lifecycle ------------------------------------------------------------------
+    def run(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                self._connection = self.platform.broker.connect()
+                self._connection.declare_base()
+                backoff = 0.5
+                self._serve()
+            except BrokerUnavailable as exc:
+                log.warning("broker connection lost (%s); reconnecting in %.1fs", exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+            finally:
+                self._reset()
+        log.info("worker stopped: %s", dict(self.stats))
+
+    def _reset(self) -> None:
+        """The connection is gone: unacknowledged deliveries will come again, so forget them."""
+        self.connected.clear()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self._buffers.clear()
+        self._first_at.clear()
+        self._handlers.clear()
+        self._draining.clear()
+
+    def _serve(self) -> None:
+        self._reconcile(first=True)
+        self.connected.set()
+        next_reconcile = next_stats = time.monotonic()
+        while not self._stop.is_set():
+            self._receive(self._poll_timeout())
+            self._flush_due()
+            now = time.monotonic()
+            if now >= next_reconcile:
+                self._reconcile()
+                next_reconcile = now + self.options.refresh_interval
+            if now >= next_stats:
+                if self.stats:
+                    log.info("worker progress: %s", dict(self.stats))
+                next_stats = now + STATS_EVERY
+        self._flush_due(force=True)  # the batch in hand; whatever arrives meanwhile is redelivered later
+
+    def _poll_timeout(self) -> float:
+        if not self._first_at:
+            return 0.1
+        due = min(self._first_at.values()) + self.options.max_wait - time.monotonic()
+        return max(0.0, min(due, 0.1))
+
+    def _receive(self, timeout: float) -> None:
+        assert self._connection is not None
+        for delivery in self._connection.poll(timeout):
+            if delivery.queue not in self._handlers:
+                continue  # a cancelled consumer's leftovers: unacknowledged, the broker requeues them
+            self._buffers.setdefault(delivery.queue, []).append(delivery)
+            self._first_at.setdefault(delivery.queue, time.monotonic())
+
+    # -- batches -------------------------------------------------------------------------------
+    def _flush_due(self, force: bool = False) -> None:
+        now = time.monotonic()
+        for queue in list(self._buffers):
+            if force or len(self._buffers[queue]) >= self.options.batch_size or \
+                    now - self._first_at[queue] >= self.options.max_wait:
+                self._flush(queue)
+
+    def _flush(self, queue: str) -> None:
+        deliveries = self._buffers.pop(queue)
+        self._first_at.pop(queue, None)
+        handler = self._handlers[queue]
+        prepared = handler.prepare(deliveries)
+        retry, dead = self._triage(prepared.failures)
+        undecided = len(dead)
+        if not self._store(handler, prepared, dead):
+            return  # stopping with the database away: not acknowledged, so delivered again later
+        assert self._connection is not None
+        self._connection.publish([self._retry_message(queue, f) for f in retry] +
+                                 [self._dead_message(queue, f) for f in dead])
+        self._connection.ack(queue, [d.tag for d in deliveries])
+        kind = "recorded" if queue == topology.RECORDER_QUEUE else "scored"
+        self.stats[kind] += len(prepared.units) - (len(dead) - undecided)  # minus those the database refused
+        self.stats["retried"] += len(retry)
+        self.stats["dead_lettered"] += len(dead)
+
+    def _triage(self, failures: list[Failure]) -> tuple[list[Failure], list[Failure]]:
+        retry, dead = [], []
+        for failure in failures:
+            attempts = _attempts(failure.delivery) + 1
+            (retry if failure.retryable and attempts < self.options.max_attempts else dead).append(failure)
+        return retry, dead
+
+    def _store(self, handler: Handler, prepared: Prepared, dead: list[Failure]) -> bool:
+        """Write the batch and its dead letters in one transaction; message by message if it is refused."""
+        units = [unit for _, unit in prepared.units]
+        try:
+            return self._transaction(lambda s: (handler.write(s, units), self._write_dead(s, handler.queue, dead)))
+        except SQLAlchemyError as exc:
+            log.warning("%s: the database refused a batch (%s); writing message by message",
+                        handler.queue, _first_line(exc))
+        for delivery, unit in prepared.units:
+            try:
+                if not self._transaction(lambda s, unit=unit: handler.write(s, [unit])):
+                    return False
+            except SQLAlchemyError as exc:
+                dead.append(Failure(delivery, f"refused by the database: {_first_line(exc)}", False))
+        return self._transaction(lambda s: self._write_dead(s, handler.queue, dead))
+
+    def _transaction(self, work: Callable[[Session], object]) -> bool:
+        """Run `work` in one transaction, waiting out database outages; False if asked to stop meanwhile."""
+        delay = 0.2
+        while True:
+            try:
+                with self.platform.sessions() as session, session.begin():
+                    work(session)
+                return True
+            except (OperationalError, InterfaceError) as exc:  # unreachable, restarting, connection dropped
+                if self._stop.is_set():
+                    return False
+                log.warning("database unavailable (%s); batch held, retrying in %.1fs", _first_line(exc), delay)
+                self._receive(delay)  # keeps the broker connection alive while waiting
+                delay = min(delay * 2, 5.0)
+
+    def _write_dead(self, session: Session, queue: str, dead: list[Failure]) -> None:
+        now = datetime.now(UTC)
+        rows = [{"queue": queue, "message_key": _message_key(f), "model_id": topology.model_of(queue),
+                 "detector": f.message.detector if f.message else None,
+                 "application_id": f.message.application_id if f.message else None,
+                 "reason": f.reason[:2000], "attempts": _attempts(f.delivery) + 1, "dead_at": now} for f in dead]
+        insert_ignoring_duplicates(session, tables.DeadLetter.__table__, rows)
+        for f in dead:
+            log.error("%s: message %s dead-lettered: %s", queue, _message_key(f), f.reason)
+
+    @staticmethod
+    def _retry_message(queue: str, failure: Failure) -> OutboundMessage:
+        headers = {topology.ATTEMPTS_HEADER: _attempts(failure.delivery) + 1, topology.REASON_HEADER: failure.reason}
+        return OutboundMessage(queue, failure.delivery.body, headers, exchange="")
+
+    @staticmethod
+    def _dead_message(queue: str, failure: Failure) -> OutboundMessage:
+        headers = {topology.REASON_HEADER: failure.reason, topology.QUEUE_HEADER: queue,
+                   topology.ATTEMPTS_HEADER: _attempts(failure.delivery) + 1}
+        return OutboundMessage(queue, failure.delivery.body, headers, exchange=topology.DEAD_EXCHANGE)
+
+    # -- which queues --------------------------------------------------------------------------
+    def _reconcile(self, first: bool = False) -> None:
+        assert self._connection is not None
+        with self.platform.sessions() as session:
+            challengers = self.selection.challengers(session)
+            former = [m for m in self.selection.former_challengers(session)
+                      if first or topology.shadow_queue(m.id) in self._handlers]
+            strategies = {d: config_repo.strategy_in_force(session, d) for d in {m.detector for m in challengers}}
+        prefetch = self.options.batch_size * 2
+        if self.selection.recorder and topology.RECORDER_QUEUE not in self._handlers:
+            self._handlers[topology.RECORDER_QUEUE] = RecorderHandler(topology.RECORDER_QUEUE, self.codec,
+                                                                      self.platform.hasher)
+            self._connection.subscribe(topology.RECORDER_QUEUE, prefetch)
+        for model in challengers:
+            queue = topology.shadow_queue(model.id)
+            handler = self._handlers.get(queue)
+            if isinstance(handler, ChallengerHandler):
+                handler.strategy = strategies[model.detector]
+                continue
+            self._consume_challenger(model, strategies[model.detector], declare=True)
+        for model in former:
+            self._drain(model)
+
+    def _consume_challenger(self, model: tables.Model, strategy: Strategy, *, declare: bool) -> bool:
+        assert self._connection is not None
+        runtime = self._runtime(model)
+        if runtime is None:
+            return False
+        queue = topology.shadow_queue(model.id)
+        if declare:
+            self._connection.declare_shadow(model.id, model.detector)
+        self._handlers[queue] = ChallengerHandler(queue, self.codec, model, runtime, strategy)
+        self._connection.subscribe(queue, self.options.batch_size * 2)
+        log.info("consuming %s (%s)", queue, model.detector)
+        return True
+
+    def _drain(self, model: tables.Model) -> None:
+        """A former challenger: no new messages; finish what is queued, then delete the queue."""
+        assert self._connection is not None
+        queue = topology.shadow_queue(model.id)
+        if queue in self._buffers:
+            return  # finish the batch in hand first
+        self._connection.release_shadow(model.id, model.detector)
+        if queue in self._handlers:
+            self._connection.unsubscribe(queue)
+            self._handlers.pop(queue)
+        if self._connection.delete_queue_if_empty(queue):
+            if self._draining.pop(queue, None) is not None or model.status != "shadow":
+                log.info("%s left shadow mode; its queue is drained and deleted", model.id)
+            return
+        with self.platform.sessions() as session:
+            strategy = config_repo.strategy_in_force(session, model.detector)
+        if self._consume_challenger(model, strategy, declare=False):
+            self._draining[queue] = model
+
+    def _runtime(self, model: tables.Model) -> Runtime | None:
+        if model.id not in self._runtimes:
+            try:
+                self._runtimes[model.id] = load_runtime(bundle_path(self.platform.settings.registry_dir, model))
+            except Exception as exc:  # a missing or tampered bundle: say so once, keep serving the others
+                if model.id not in self._broken_models:
+                    log.error("cannot load challenger %s (%s); its queue is not consumed", model.id, exc)
+                    self._broken_models.add(model.id)
+                return None
+        return self._runtimes[model.id]
+
+
+def _attempts(delivery: Delivery) -> int:
+    try:
+        return int(delivery.headers.get(topology.ATTEMPTS_HEADER, 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _message_key(failure: Failure) -> str:
+    if failure.message is not None:
+        return failure.message.application_id
+    return "sha256:" + hashlib.sha256(failure.delivery.body).hexdigest()[:40]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
