@@ -2,12 +2,14 @@
 
     python bench/gateway_throughput.py [--duration 10] [--rounds 2] [--out bench/reports]
 
-Sets up its own SQLite database and registry in a temporary folder, trains a 100-tree random
-forest for card-transactions, registers and promotes it, then loads (with `wrk`, one thread,
-on loopback) in turn: the bare endpoint (parses the same JSON body, returns a constant) and
-`arbiter serve --workers 1`, at concurrency 1 and 32, interleaved, `--rounds` times. Reports
-requests per second, p50/p99 latency and the gateway/bare throughput ratio (goal >= 0.6).
-Needs wrk (`apt-get install wrk`). Never asserts a time.
+Sets up a scratch Postgres database, RabbitMQ vhost and registry, trains a 100-tree random
+forest for card-transactions, registers and promotes it, starts one `arbiter worker`, then
+loads (with `wrk`, one thread, on loopback) in turn: the bare endpoint (parses the same JSON
+body, returns a constant) and `arbiter serve --workers 1` publishing to RabbitMQ (plus two
+variants: publishing off, and the embedded memory:// + SQLite mode), at concurrency 1 and
+32, interleaved, `--rounds` times. Reports requests per second, p50/p99 latency and the
+gateway/bare throughput ratio (goal >= 0.6). Needs wrk (`apt-get install wrk`), RabbitMQ
+and Postgres (rabbitmqctl on PATH). Never asserts a time.
 """
 
 from __future__ import annotations
@@ -15,67 +17,31 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-
 HERE = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"server did not start: {cmd}")
-
-
-def wrk(url: str, body_file: Path, connections: int, duration: int) -> dict:
-    script = body_file.with_suffix(".lua")
-    script.write_text(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                      f'local f = io.open("{body_file}", "rb")\nwrk.body = f:read("*a")\nf:close()\n')
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
-                         capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    def pct(p: str) -> float:
-        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()
-        return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
-    return {"rps": rps, "p50_ms": pct("50"), "p99_ms": pct("99"), "non_2xx": int(errors.group(1)) if errors else 0}
+sys.path.insert(0, str(HERE))
+from common import BIN, Scratch, arbiter, clean_env, free_port, start, wrk  # noqa: E402
 
 
 def prepare(work: Path, env: dict[str, str]) -> Path:
     """Train, register and promote the champion; the body file of one real transaction."""
-    def arbiter(*args: str) -> None:
-        subprocess.run([str(BIN / "arbiter"), *args], env=env, check=True, capture_output=True)
+    def cli(*args: str) -> None:
+        arbiter(env, *args)
 
-    arbiter("db", "upgrade")
+    cli("db", "upgrade")
     data = work / "tx.csv"
-    arbiter("data", "synth", "--detector", "card-transactions", "--rows", "60000", "--seed", "5",
+    cli("data", "synth", "--detector", "card-transactions", "--rows", "60000", "--seed", "5",
             "--out", str(data), "--fraud-rate", "0.01")
-    arbiter("train", "--detector", "card-transactions", "--recipe", "rf", "--data", str(data),
+    cli("train", "--detector", "card-transactions", "--recipe", "rf", "--data", str(data),
             "--out", str(work / "rf"), "--param", "n_estimators=100")
-    arbiter("register", str(work / "rf"))
-    arbiter("promote", "card-transactions-rf.v1", "--reason", "benchmark", "--force")
+    cli("register", str(work / "rf"))
+    cli("promote", "card-transactions-rf.v1", "--reason", "benchmark", "--force")
     row = json.loads((work / "rf" / "certification.json").read_text())["rows"][0]
     body = work / "body.json"
     body.write_text(json.dumps({"data": row}))
@@ -91,33 +57,54 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="arbiter-gw-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARBITER_")} | {
-        "ARBITER_DATABASE_URL": f"sqlite:///{work}/arbiter.db", "ARBITER_REGISTRY_DIR": str(work / "registry"),
-        "ARBITER_PII_KEY": "bench-key"}
+    scratch = Scratch()  # the production shape: Postgres, RabbitMQ, a separate `arbiter worker`
+    env = clean_env(database_url=scratch.database_url, broker_url=scratch.broker_url,
+                    registry_dir=str(work / "registry"), spool_dir=str(work / "spool"), pii_key="bench-key")
     print("preparing: synthesize, train a 100-tree forest, register, promote ...", file=sys.stderr)
     body = prepare(work, env)
-
-    servers = {
-        "bare": [str(BIN / "uvicorn"), "--app-dir", str(HERE), "bare_app:app", "--log-level", "warning",
-                 "--no-access-log"],
-        "gateway": [str(BIN / "arbiter"), "serve", "--workers", "1"],
+    gateway = [str(BIN / "arbiter"), "serve", "--workers", "1"]
+    servers = {  # name: (command, environment)
+        "bare": ([str(BIN / "uvicorn"), "--app-dir", str(HERE), "bare_app:app", "--log-level", "warning",
+                  "--no-access-log"], env),
+        "gateway": (gateway, env),
+        "gateway, publishing off": (gateway, env | {"ARBITER_PUBLISH": "false"}),
+        "gateway, embedded (memory://, SQLite)": (gateway, env | {
+            "ARBITER_BROKER_URL": "memory://", "ARBITER_DATABASE_URL": f"sqlite:///{work}/embedded.db"}),
     }
+    arbiter(servers["gateway, embedded (memory://, SQLite)"][1], "db", "upgrade")
+    arbiter(servers["gateway, embedded (memory://, SQLite)"][1], "register", str(work / "rf"))
+    arbiter(servers["gateway, embedded (memory://, SQLite)"][1], "promote", "card-transactions-rf.v1",
+            "--reason", "benchmark", "--force")
+    worker = subprocess.Popen([str(BIN / "arbiter"), "worker"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
     runs: dict[str, dict[int, list[dict]]] = {name: {1: [], 32: []} for name in servers}
-    for round_ in range(args.rounds):
-        for connections in (1, 32):
-            for name, cmd in servers.items():
-                port = free_port()
-                proc = start([*cmd, "--port", str(port)], env, port)
-                try:
-                    url = f"http://127.0.0.1:{port}/v1/detectors/card-transactions/score"
-                    wrk(url, body, connections, 2)  # warm-up
-                    result = wrk(url, body, connections, args.duration)
-                finally:
-                    proc.terminate()
-                    proc.wait(timeout=20)
-                runs[name][connections].append(result)
-                print(f"round {round_ + 1} c={connections} {name}: {result}", file=sys.stderr)
+    try:
+        for round_ in range(args.rounds):
+            measure_round(round_, servers, body, args.duration, runs)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        scratch.close()
+    write_report(args, runs)
 
+
+def measure_round(round_: int, servers: dict, body: Path, duration: int, runs: dict) -> None:
+    for connections in (1, 32):
+        for name, (cmd, env) in servers.items():
+            port = free_port()
+            proc = start([*cmd, "--port", str(port)], env, port)
+            try:
+                url = f"http://127.0.0.1:{port}/v1/detectors/card-transactions/score"
+                wrk(url, body, connections, 2)  # warm-up
+                result = wrk(url, body, connections, duration)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
+            runs[name][connections].append(result)
+            print(f"round {round_ + 1} c={connections} {name}: {result}", file=sys.stderr)
+
+
+def write_report(args: argparse.Namespace, runs: dict) -> None:
     summary = {name: {c: {k: statistics.median(r[k] for r in results) for k in ("rps", "p50_ms", "p99_ms")}
                       | {"non_2xx": sum(r["non_2xx"] for r in results)}
                       for c, results in by_c.items()} for name, by_c in runs.items()}
@@ -128,11 +115,15 @@ def main() -> None:
     (args.out / "gateway_throughput.json").write_text(json.dumps(report, indent=1))
     lines = ["# Gateway throughput: scoring endpoint vs bare FastAPI endpoint", "",
              f"One uvicorn worker each, wrk with one thread on loopback, {args.duration}s per run, median of "
-             f"{args.rounds} interleaved rounds, {os.cpu_count()} CPUs shared by server and load generator. "
-             "Champion: RandomForest, 100 trees, served by onnxruntime.", "",
+             f"{args.rounds} interleaved rounds, {os.cpu_count()} CPUs shared by server, load generator, RabbitMQ, "
+             "Postgres and the shadow worker. Champion: RandomForest, 100 trees, served by onnxruntime.", "",
+             "- **gateway**: the production shape: publishes every decision to RabbitMQ (confirms, persistent); "
+             "a separate `arbiter worker` records them in Postgres.",
+             "- **publishing off**: `ARBITER_PUBLISH=false`, nothing recorded (the scoring path alone).",
+             "- **embedded**: `memory://` broker, the recorder thread in the gateway process writing SQLite.", "",
              "| endpoint | concurrency | req/s | p50 ms | p99 ms | non-2xx |", "|---|---:|---:|---:|---:|---:|"]
     for c in (1, 32):
-        for name in ("bare", "gateway"):
+        for name in runs:
             s = summary[name][c]
             lines.append(f"| {name} | {c} | {s['rps']:.0f} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['non_2xx']} |")
     lines += ["", f"Throughput ratio gateway/bare: {ratio[1]:.2f} at concurrency 1, {ratio[32]:.2f} at 32 "

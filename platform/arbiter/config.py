@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     certification_tolerance: float = Field(1e-5, gt=0, description="max |served - training score|")
     promotion_min_shadow: int = Field(1000, ge=0, description="shadow scores a challenger needs before promotion")
     promotion_auc_tolerance: float = Field(0.01, ge=0, le=1, description="how far below the champion's AUC")
+    publish: bool = Field(True, description="publish every scored application (recording and shadow mode); "
+                                            "false only to measure the gateway without them")
     message_key: SecretStr | None = Field(None, description="AES-GCM key material for message bodies on the broker")
     worker_batch_size: int = Field(200, ge=1, le=10_000, description="messages a worker scores and commits at once")
     worker_max_wait: float = Field(0.2, gt=0, le=60, description="seconds a worker waits to fill a batch")

@@ -23,9 +23,17 @@ class Fanout:
         self.embedded_broker = is_embedded(platform.settings.broker_url)
         self.run_workers = self.embedded_broker if run_workers is None else run_workers
         self.publisher: Publisher = make_publisher(platform.settings, platform.broker)
+        self.enabled = platform.settings.publish
         self.workers: Any = None
 
+    @property
+    def sink(self) -> Publisher | None:
+        """What the Scorer hands results to; None when publishing is switched off (ARBITER_PUBLISH=false)."""
+        return self.publisher if self.enabled else None
+
     def start(self) -> None:
+        if not self.enabled:
+            return
         if self.run_workers:
             self.workers = plugins.load("arbiter.embedded", "workers")(self.platform)
         self.publisher.start()
@@ -37,6 +45,8 @@ class Fanout:
         return self.workers.drain(timeout) if self.workers is not None else True
 
     def close(self) -> None:
+        if not self.enabled:
+            return
         self.publisher.close()
         if self.workers is not None:
             self.workers.drain(10.0)
@@ -44,6 +54,7 @@ class Fanout:
 
     def status(self) -> dict[str, Any]:
         self.publisher.update_gauges()
-        state = "embedded (in-process)" if self.embedded_broker else self.publisher.state
+        state = "off (ARBITER_PUBLISH=false)" if not self.enabled else \
+            "embedded (in-process)" if self.embedded_broker else self.publisher.state
         return {"state": state, "pending": self.publisher.pending, "spool_depth": self.publisher.spool.depth(),
                 "workers": "in-process" if self.workers is not None else "separate (arbiter worker)"}

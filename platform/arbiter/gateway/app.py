@@ -44,7 +44,7 @@ def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastAPI:
     app.state.platform = platform
     app.state.serving = serving
     app.state.fanout = fanout
-    app.state.scorer = Scorer(serving, platform.hasher, sink=fanout.publisher)
+    app.state.scorer = Scorer(serving, platform.hasher, sink=fanout.sink)
     app.state.api_keys = platform.settings.api_key_set
     app.state.admin_token = platform.settings.admin_token.get_secret_value() if platform.settings.admin_token else None
     for router in (routes_scoring.router, routes_ops.router, routes_admin.router):
