@@ -11,8 +11,7 @@ import threading
 import time
 
 from arbiter.bootstrap import Platform
-from arbiter.broker import topology
-from arbiter.broker.memory import MemoryBroker
+from arbiter.broker.transport import BrokerUnavailable
 from shadow_workers.selection import Selection
 from shadow_workers.worker import Worker, WorkerOptions
 
@@ -45,10 +44,16 @@ class EmbeddedWorkers:
     def _idle(self) -> bool:
         if self.worker.busy:
             return False
-        if isinstance(self.broker, MemoryBroker):
-            with self.broker.condition:
-                return not any(q for name, q in self.broker.queues.items() if name != topology.DEAD_QUEUE)
-        return True
+        try:
+            connection = self.broker.connect(timeout=3.0)  # our own: the worker's is not thread-safe
+        except BrokerUnavailable:
+            return False
+        try:
+            return all(connection.depth(queue) == 0 for queue in self.worker.queues)
+        except BrokerUnavailable:
+            return False
+        finally:
+            connection.close()
 
     def stop(self, timeout: float = 10.0) -> None:
         self.worker.stop()

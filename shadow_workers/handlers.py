@@ -33,7 +33,8 @@ log = logging.getLogger("arbiter.worker")
 
 @dataclass(frozen=True)
 class Failure:
-    """A message that could not be handled; `retryable` failures are tried again up to the attempt limit."""
+    """An application (or, with `message` None, a whole unreadable delivery) that could not be handled;
+    `retryable` failures are tried again up to the attempt limit."""
 
     delivery: Delivery
     reason: str
@@ -43,7 +44,7 @@ class Failure:
 
 @dataclass
 class Prepared:
-    units: list[tuple[Delivery, Any]] = field(default_factory=list)
+    units: list[tuple[Delivery, ApplicationMessage, Any]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
 
@@ -55,21 +56,28 @@ class Handler(Protocol):
     def write(self, session: Session, units: Sequence[Any]) -> None: ...
 
 
-def _decode(codec: MessageCodec, delivery: Delivery, expected: Detector | None) -> tuple[
-        ApplicationMessage | None, dict[str, Any] | None, Failure | None]:
-    """The message and its re-validated record, or why it can never be handled."""
+def decode_delivery(codec: MessageCodec, delivery: Delivery, expected: Detector | None, prepared: Prepared
+                    ) -> list[tuple[ApplicationMessage, dict[str, Any]]]:
+    """The delivery's applications with their re-validated records; what can never be handled goes
+    to `prepared.failures` (the whole delivery when its body is unreadable, else per application)."""
     try:
-        message = codec.decode(delivery.body)
+        messages = codec.decode(delivery.body)
     except UndecodableMessage as exc:
-        return None, None, Failure(delivery, f"undecodable: {exc}", retryable=False)
-    detector = DETECTORS.get(message.detector)
-    if detector is None or (expected is not None and detector.name != expected.name):
-        return None, None, Failure(delivery, f"unexpected detector {message.detector!r}", False, message)
-    clean, problems = validate_record(detector, message.record)
-    if problems:
-        detail = "; ".join(f"{p.field} {p.message}" for p in problems[:5])
-        return None, None, Failure(delivery, f"invalid record: {detail}", False, message)
-    return message, clean, None
+        prepared.failures.append(Failure(delivery, f"undecodable: {exc}", retryable=False))
+        return []
+    usable = []
+    for message in messages:
+        detector = DETECTORS.get(message.detector)
+        if detector is None or (expected is not None and detector.name != expected.name):
+            prepared.failures.append(Failure(delivery, f"unexpected detector {message.detector!r}", False, message))
+            continue
+        clean, problems = validate_record(detector, message.record)
+        if problems:
+            detail = "; ".join(f"{p.field} {p.message}" for p in problems[:5])
+            prepared.failures.append(Failure(delivery, f"invalid record: {detail}", False, message))
+            continue
+        usable.append((message, clean))
+    return usable
 
 
 class RecorderHandler:
@@ -83,13 +91,11 @@ class RecorderHandler:
     def prepare(self, deliveries: Sequence[Delivery]) -> Prepared:
         prepared = Prepared()
         for delivery in deliveries:
-            message, clean, failure = _decode(self.codec, delivery, None)
-            if failure is not None:
-                prepared.failures.append(failure)
-            elif message.result.get("decision") not in tables.DECISIONS:
-                prepared.failures.append(Failure(delivery, "result carries no valid decision", False, message))
-            else:
-                prepared.units.append((delivery, (message, clean)))
+            for message, clean in decode_delivery(self.codec, delivery, None, prepared):
+                if message.result.get("decision") not in tables.DECISIONS:
+                    prepared.failures.append(Failure(delivery, "result carries no valid decision", False, message))
+                else:
+                    prepared.units.append((delivery, message, (message, clean)))
         return prepared
 
     def write(self, session: Session, units: Sequence[tuple[ApplicationMessage, dict[str, Any]]]) -> None:
@@ -111,13 +117,8 @@ class ChallengerHandler:
 
     def prepare(self, deliveries: Sequence[Delivery]) -> Prepared:
         prepared = Prepared()
-        decoded: list[tuple[Delivery, ApplicationMessage, dict[str, Any]]] = []
-        for delivery in deliveries:
-            message, clean, failure = _decode(self.codec, delivery, self.detector)
-            if failure is not None:
-                prepared.failures.append(failure)
-            else:
-                decoded.append((delivery, message, clean))
+        decoded = [(delivery, message, clean) for delivery in deliveries
+                   for message, clean in decode_delivery(self.codec, delivery, self.detector, prepared)]
         if not decoded:
             return prepared
         try:
@@ -134,7 +135,7 @@ class ChallengerHandler:
             if not math.isfinite(value):
                 prepared.failures.append(Failure(delivery, f"scoring failed: score {value}", True, message))
                 continue
-            prepared.units.append((delivery, {
+            prepared.units.append((delivery, message, {
                 "application_id": message.application_id, "model_id": self.model_id,
                 "detector": self.detector.name, "score": value, "decision": strategy.decide(value),
                 "strategy_version": strategy.version, "published_at": message.published_at, "scored_at": now}))

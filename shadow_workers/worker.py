@@ -76,13 +76,15 @@ class Worker:
         self._runtimes: dict[str, Runtime] = {}
         self._broken_models: set[str] = set()
         self.connected = threading.Event()
+        self._flushing = False
 
     def stop(self) -> None:
         self._stop.set()
 
     @property
     def busy(self) -> bool:
-        return bool(self._buffers)
+        """Deliveries in hand: buffered or being written."""
+        return bool(self._buffers) or self._flushing
 
     @property
     def queues(self) -> list[str]:
@@ -99,6 +101,11 @@ class Worker:
                 self._serve()
             except BrokerUnavailable as exc:
                 log.warning("broker connection lost (%s); reconnecting in %.1fs", exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+            except Exception:  # a bug on some message: never die of it. Reconnecting hands the
+                # unacknowledged deliveries back; the queue's delivery limit dead-letters one that keeps failing
+                log.exception("unexpected error; reconnecting in %.1fs", backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
             finally:
@@ -156,6 +163,13 @@ class Worker:
                 self._flush(queue)
 
     def _flush(self, queue: str) -> None:
+        self._flushing = True
+        try:
+            self._flush_batch(queue)
+        finally:
+            self._flushing = False
+
+    def _flush_batch(self, queue: str) -> None:
         deliveries = self._buffers.pop(queue)
         self._first_at.pop(queue, None)
         handler = self._handlers[queue]
@@ -182,18 +196,18 @@ class Worker:
 
     def _store(self, handler: Handler, prepared: Prepared, dead: list[Failure]) -> bool:
         """Write the batch and its dead letters in one transaction; message by message if it is refused."""
-        units = [unit for _, unit in prepared.units]
+        units = [unit for _, _, unit in prepared.units]
         try:
             return self._transaction(lambda s: (handler.write(s, units), self._write_dead(s, handler.queue, dead)))
         except SQLAlchemyError as exc:
             log.warning("%s: the database refused a batch (%s); writing message by message",
                         handler.queue, _first_line(exc))
-        for delivery, unit in prepared.units:
+        for delivery, message, unit in prepared.units:
             try:
                 if not self._transaction(lambda s, unit=unit: handler.write(s, [unit])):
                     return False
             except SQLAlchemyError as exc:
-                dead.append(Failure(delivery, f"refused by the database: {_first_line(exc)}", False))
+                dead.append(Failure(delivery, f"refused by the database: {_first_line(exc)}", False, message))
         return self._transaction(lambda s: self._write_dead(s, handler.queue, dead))
 
     def _transaction(self, work: Callable[[Session], object]) -> bool:
@@ -221,16 +235,18 @@ class Worker:
         for f in dead:
             log.error("%s: message %s dead-lettered: %s", queue, _message_key(f), f.reason)
 
-    @staticmethod
-    def _retry_message(queue: str, failure: Failure) -> OutboundMessage:
-        headers = {topology.ATTEMPTS_HEADER: _attempts(failure.delivery) + 1, topology.REASON_HEADER: failure.reason}
-        return OutboundMessage(queue, failure.delivery.body, headers, exchange="")
+    def _body(self, failure: Failure) -> bytes:
+        """Just the failed application (a delivery may carry many), or the unreadable body as it came."""
+        return self.codec.encode_messages([failure.message]) if failure.message else failure.delivery.body
 
-    @staticmethod
-    def _dead_message(queue: str, failure: Failure) -> OutboundMessage:
+    def _retry_message(self, queue: str, failure: Failure) -> OutboundMessage:
+        headers = {topology.ATTEMPTS_HEADER: _attempts(failure.delivery) + 1, topology.REASON_HEADER: failure.reason}
+        return OutboundMessage(queue, self._body(failure), headers, exchange="")
+
+    def _dead_message(self, queue: str, failure: Failure) -> OutboundMessage:
         headers = {topology.REASON_HEADER: failure.reason, topology.QUEUE_HEADER: queue,
                    topology.ATTEMPTS_HEADER: _attempts(failure.delivery) + 1}
-        return OutboundMessage(queue, failure.delivery.body, headers, exchange=topology.DEAD_EXCHANGE)
+        return OutboundMessage(queue, self._body(failure), headers, exchange=topology.DEAD_EXCHANGE)
 
     # -- which queues --------------------------------------------------------------------------
     def _reconcile(self, first: bool = False) -> None:

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from arbiter.bootstrap import Platform
 from arbiter.store import tables
@@ -25,7 +25,16 @@ def test_demo_trains_registers_promotes_and_serves(platform: Platform, cli_env: 
     with platform.sessions() as session:
         statuses = dict(session.execute(select(tables.Model.id, tables.Model.status)).all())
         trail = session.scalars(select(tables.Promotion)).all()
-    assert len(statuses) == 7
+    assert len(statuses) == 8
     assert statuses["card-transactions-rf.v1"] == statuses["card-applications-rf.v1"] == "champion"
-    assert sorted(s for s in statuses.values() if s == "shadow") == ["shadow"] * 5
+    assert sorted(s for s in statuses.values() if s == "shadow") == ["shadow"] * 6  # three per detector
+    # the held-out applications (800 per detector) went through the champion path and the shadow path
+    with platform.sessions() as session:
+        decisions = session.scalar(select(func.count()).select_from(tables.Decision))
+        shadow = dict(session.execute(select(tables.ShadowScore.model_id, func.count())
+                                      .group_by(tables.ShadowScore.model_id)).all())
+    assert decisions == 1600 and len(shadow) == 6 and set(shadow.values()) == {800}, (decisions, shadow)
+    table = out.split("shadow_coverage (per challenger):")[1].split("\n\n")[0]
+    coverage = [line for line in table.splitlines() if line.strip().startswith("card-")]
+    assert len(coverage) == 6 and all(line.split()[1:] == ["800", "800", "0", "0"] for line in coverage), coverage
     assert all(p.forced and p.accepted and p.actor == "demo" for p in trail) and len(trail) == 2

@@ -10,8 +10,10 @@ import subprocess
 
 import pika
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from arbiter.gateway.app import create_app
 from tests.integration.shadow_rig import ADMIN, DETECTOR, ShadowRig, application_bundles, rabbit_url, rabbitmqctl, rig
 
 pytestmark = pytest.mark.integration
@@ -109,9 +111,9 @@ def test_poison_messages_are_dead_lettered_with_the_reason_and_the_rest_flow(rig
     method, _, body = channel.basic_get("arbiter.recorder")  # what rests on the broker: sealed, no PII
     channel.basic_nack(method.delivery_tag, requeue=True)
     assert body.startswith(b"AG1") and applications[0]["data"]["email"].encode() not in body
-    bad_record = (b'{"v":1,"detector":"card-applications","application_id":"bad-record",'
-                  b'"received_at":"2026-01-01T00:00:00+00:00","published_at":"2026-01-01T00:00:00+00:00",'
-                  b'"record":{"income":"lots"},"result":{"decision":"approve"}}')
+    bad_record = (b'{"v":1,"detector":"card-applications","published_at":"2026-01-01T00:00:00+00:00",'
+                  b'"applications":[{"application_id":"bad-record","received_at":"2026-01-01T00:00:00+00:00",'
+                  b'"record":{"income":"lots"},"result":{"decision":"approve"}}]}')
     for poison in (b"\x00\x01 not a message", bad_record):
         channel.basic_publish("arbiter.applications", DETECTOR, poison, pika.BasicProperties(delivery_mode=2))
     rig.start_worker()
@@ -175,3 +177,18 @@ def test_starting_and_stopping_a_challenger_takes_effect_without_restarts(rig: S
     assert counts[stopped] == 400 and all(counts[m] == 600 for m in rig.challengers), counts
     row = _coverage(rig)[stopped]
     assert (row["published"], row["scored"], row["pending"]) == (200, 200, 0), row
+
+
+def test_a_gateway_started_while_the_broker_is_down_serves_and_catches_up(rig: ShadowRig) -> None:
+    rabbitmqctl("stop_app")
+    with TestClient(create_app(rig.platform, refresh_interval=0.5)) as late:
+        statuses = [late.post(f"/v1/detectors/{DETECTOR}/score", json=application).status_code
+                    for application in rig.applications(300, "late")]
+        assert late.app.state.fanout.publisher.flush()
+        broker = late.get("/readyz").json()["checks"]["broker"]
+        rabbitmqctl("start_app")
+        rig.start_worker()
+        counts = rig.wait_for(300)
+    assert statuses == [200] * 300
+    assert broker["state"].startswith("unreachable") and broker["spool_depth"] > 0, broker
+    assert counts["decisions"] == 300 and all(counts[m] == 300 for m in rig.challengers), counts

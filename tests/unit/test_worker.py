@@ -63,9 +63,12 @@ def _publish(platform: Platform, rows: list[dict]) -> None:
     codec, conn = MessageCodec(), platform.broker.connect()
     conn.declare_base()
     at = datetime.now(UTC)
-    conn.publish([OutboundMessage("card-transactions", codec.encode(
-        "card-transactions", row, {"application_id": f"w-{i}", "decision": "approve", "score": 0.1,
-                                   "reasons": [], "model": None}, at)) for i, row in enumerate(rows)]
+    applications = [(row, {"application_id": f"w-{i}", "decision": "approve", "score": 0.1, "reasons": [],
+                           "model": None}, at) for i, row in enumerate(rows)]
+    # one message with the first half, one message per application for the rest, and one unreadable
+    conn.publish([OutboundMessage("card-transactions", codec.encode("card-transactions", applications[:10]))]
+                 + [OutboundMessage("card-transactions", codec.encode("card-transactions", [a]))
+                    for a in applications[10:]]
                  + [OutboundMessage("card-transactions", b"not a message")])
 
 

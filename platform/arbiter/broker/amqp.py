@@ -109,6 +109,14 @@ class AmqpConnection:
             if not isinstance(exc.__cause__, ChannelClosedByBroker):  # 404: the queue is gone already
                 raise
 
+    def depth(self, queue: str) -> int:
+        def count() -> int:
+            try:
+                return self._channel().queue_declare(queue, passive=True).method.message_count
+            except ChannelClosedByBroker:
+                return 0  # no such queue
+        return _guard(count, f"inspecting {queue}")
+
     def delete_queue_if_empty(self, queue: str) -> bool:
         def delete() -> bool:
             try:

@@ -76,6 +76,9 @@ class MemoryConnection:
         with self._broker.condition:
             self._broker.bindings.get(topology.EXCHANGE, set()).discard((detector, topology.shadow_queue(model_id)))
 
+    def depth(self, queue: str) -> int:
+        return self._broker.depth(queue)
+
     def delete_queue_if_empty(self, queue: str) -> bool:
         with self._broker.condition:
             if self._broker.queues.get(queue):

@@ -20,7 +20,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
-from arbiter.broker.codec import MessageCodec
+from arbiter.broker.codec import MAX_PER_MESSAGE, MessageCodec
 from arbiter.broker.spool import Spool, SpoolError
 from arbiter.broker.transport import Broker, BrokerUnavailable, Connection, OutboundMessage, PartialPublish
 
@@ -132,14 +132,19 @@ class Publisher:
                 self._keepalive(self._connection)
 
     def _encode(self, items: list[Item]) -> list[OutboundMessage]:
-        messages = []
+        """Group the applications per detector, up to MAX_PER_MESSAGE a message, in arrival order."""
+        grouped: dict[str, list[tuple[dict[str, Any], dict[str, Any], datetime]]] = {}
         for detector, records, results, at in items:
-            for record, result in zip(records, results, strict=True):
+            grouped.setdefault(detector, []).extend((rec, res, at) for rec, res in zip(records, results, strict=True))
+        messages = []
+        for detector, applications in grouped.items():
+            for start in range(0, len(applications), MAX_PER_MESSAGE):
+                chunk = applications[start:start + MAX_PER_MESSAGE]
                 try:
-                    messages.append(OutboundMessage(detector, self.codec.encode(detector, record, result, at)))
+                    messages.append(OutboundMessage(detector, self.codec.encode(detector, chunk)))
                 except (TypeError, ValueError) as exc:  # not JSON-serialisable: a bug, never silent
-                    LOST.inc()
-                    log.error("message for %s could not be encoded: %s", detector, exc)
+                    LOST.inc(len(chunk))
+                    log.error("%d applications for %s could not be encoded: %s", len(chunk), detector, exc)
         return messages
 
     def _send(self, connection: Connection, messages: list[OutboundMessage]) -> list[OutboundMessage]:

@@ -42,6 +42,9 @@ class Connection(Protocol):
     def release_shadow(self, model_id: str, detector: str) -> None:
         """Unbind the challenger's queue: no new messages; what is queued stays to be drained."""
 
+    def depth(self, queue: str) -> int:
+        """Messages ready on `queue` (0 when it does not exist)."""
+
     def delete_queue_if_empty(self, queue: str) -> bool:
         """Delete `queue` if it holds no message; True when it is gone."""
 
