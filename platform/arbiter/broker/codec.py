@@ -13,13 +13,13 @@ consumer dead-letters it, it can never succeed.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -74,7 +74,7 @@ class MessageCodec:
                                                    m.received_at) for m in messages])
 
     def _seal(self, document: dict[str, Any]) -> bytes:
-        body = json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
+        body = orjson.dumps(document)
         if self._aead is None:
             return body
         nonce = os.urandom(_NONCE)
@@ -90,8 +90,8 @@ class MessageCodec:
             except InvalidTag:
                 raise UndecodableMessage("sealed message does not open with this ARBITER_MESSAGE_KEY") from None
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
             raise UndecodableMessage(f"not JSON: {exc}") from None
         return _parse(data)
 

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from arbiter.bootstrap import Platform
 from arbiter.fanout import Fanout
 from arbiter.gateway import metrics, routes_admin, routes_ops, routes_scoring
+from arbiter.gateway.fast_path import FastScoringApp
 from arbiter.gateway.http import HttpError, error_response
 from arbiter.scoring import Scorer, ScoringError
 from arbiter.serving_state import ServingState
@@ -22,8 +23,9 @@ log = logging.getLogger("arbiter.gateway")
 NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "auto_configure": False}
 
 
-def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastAPI:
-    """The gateway for `platform`; the serving state starts watching with the app's lifespan."""
+def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastScoringApp:
+    """The gateway for `platform` (the FastAPI application behind the scoring fast path); the
+    serving state starts watching with the app's lifespan."""
     serving = ServingState(platform.sessions, platform.settings.registry_dir, interval=refresh_interval)
     fanout = Fanout(platform)
 
@@ -50,7 +52,7 @@ def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastAPI:
     for router in (routes_scoring.router, routes_ops.router, routes_admin.router):
         app.include_router(router)
     _install_error_handlers(app)
-    return app
+    return FastScoringApp(app)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

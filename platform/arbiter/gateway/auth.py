@@ -9,7 +9,7 @@ from fastapi import Request
 from arbiter.gateway.http import HttpError
 
 
-def _matches(given: str, secrets: frozenset[str] | tuple[str, ...]) -> bool:
+def matches_any(given: str, secrets: frozenset[str] | tuple[str, ...]) -> bool:
     found = False
     for secret in secrets:  # no early exit: the time taken does not say which key came close
         found |= hmac.compare_digest(given.encode(), secret.encode())
@@ -21,7 +21,7 @@ def check_api_key(request: Request, keys: frozenset[str]) -> None:
     if not keys:
         return
     given = request.headers.get("x-api-key")
-    if not given or not _matches(given, keys):
+    if not given or not matches_any(given, keys):
         raise HttpError(401, "a valid X-API-Key header is required")
 
 
@@ -33,6 +33,6 @@ def check_admin(request: Request, token: str | None) -> str:
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given:
         raise HttpError(401, "Authorization: Bearer <token> is required")
-    if not _matches(given.strip(), (token,)):
+    if not matches_any(given.strip(), (token,)):
         raise HttpError(403, "the bearer token is not valid")
     return request.headers.get("x-actor", "admin")[:128] or "admin"

@@ -21,30 +21,30 @@ class HttpError(Exception):
         self.status, self.detail, self.errors = status, detail, errors or []
 
 
-def error_response(status: int, detail: str, errors: list[dict[str, str]] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"detail": detail}
     if errors:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, headers=headers)
+    return body
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a valid JSON number")
+def error_response(status: int, detail: str, errors: list[dict[str, str]] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(detail, errors), status_code=status, headers=headers)
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """The parsed JSON body; 413 past `limit` bytes (checked while reading), 422 if not JSON."""
-    declared = request.headers.get("content-length")
+def too_large(limit: int) -> HttpError:
+    return HttpError(413, f"request body is larger than {limit // 1024} KiB")
+
+
+def check_declared_length(declared: str | None, limit: int) -> None:
+    """413 before reading when Content-Length already says the body is too large."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HttpError(413, f"request body is larger than {limit // 1024} KiB")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HttpError(413, f"request body is larger than {limit // 1024} KiB")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+        raise too_large(limit)
+
+
+def parse_json(raw: bytes) -> Any:
+    """The parsed body; 422 when it is empty or not JSON (NaN and Infinity are not JSON)."""
     if not raw:
         raise HttpError(422, "request body is empty; expected a JSON object",
                         [{"field": "body", "message": "is required"}])
@@ -53,3 +53,19 @@ async def read_json(request: Request, limit: int) -> Any:
     except (ValueError, RecursionError) as exc:
         message = str(exc).splitlines()[0][:200] if isinstance(exc, ValueError) else "nested too deeply"
         raise HttpError(422, "request body is not valid JSON", [{"field": "body", "message": message}]) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The parsed JSON body; 413 past `limit` bytes (checked while reading), 422 if not JSON."""
+    check_declared_length(request.headers.get("content-length"), limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return parse_json(b"".join(chunks))

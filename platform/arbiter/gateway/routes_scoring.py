@@ -24,7 +24,7 @@ def _scorer(request: Request) -> Scorer:
     return request.app.state.scorer
 
 
-def _observe(results: list[dict[str, Any]], detector: str) -> None:
+def observe(results: list[dict[str, Any]], detector: str) -> None:
     for r in results:
         REQUESTS.labels(detector, r["decision"]).inc()
     if results:
@@ -42,7 +42,7 @@ async def score(detector: str, request: Request) -> Response:
     if errors or app is None:
         raise HttpError(422, "invalid request body", errors)
     result = scorer.score(detector, [app])[0]
-    _observe([result], detector)
+    observe([result], detector)
     return Response(json.dumps(result), media_type="application/json", headers=SERVED_BY)
 
 
@@ -66,5 +66,5 @@ async def score_batch(detector: str, request: Request) -> dict[str, Any]:
     if errors:
         raise HttpError(422, "invalid request body", errors)
     results = scorer.score(detector, apps, where="applications.")
-    _observe(results, detector)
+    observe(results, detector)
     return {"results": results}
