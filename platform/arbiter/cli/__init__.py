@@ -14,6 +14,7 @@ from arbiter.cli.data import data
 from arbiter.cli.db import db
 from arbiter.cli.demo import demo
 from arbiter.cli.governance import promote, rollback, shadow
+from arbiter.cli.outcomes import outcomes
 from arbiter.cli.registry import models_group, register
 from arbiter.cli.serve import serve
 from arbiter.cli.training import train
@@ -51,7 +52,7 @@ def cli() -> None:
     """Arbiter: champion/challenger model serving for fraud detection."""
 
 
-for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, demo):
+for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, outcomes, demo):
     cli.add_command(command)
 for name, command in plugins.all_of("arbiter.commands").items():  # `arbiter worker` (shadow_workers)
     cli.add_command(command, name)

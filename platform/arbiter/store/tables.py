@@ -198,6 +198,18 @@ class Outcome(Base):
 metadata = Base.metadata
 
 
+class OutcomeHistory(Base):
+    """Every label version ever recorded for an application: replaced labels stay on record."""
+
+    __tablename__ = "outcome_history"
+    application_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    revision: Mapped[int] = mapped_column(primary_key=True)
+    is_fraud: Mapped[bool]
+    observed_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(64))
+
+
 class DeadLetter(Base):
     """A message a consumer gave up on, and why; the message itself is on the `arbiter.dead` queue."""
 
