@@ -35,6 +35,7 @@ integration: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/training_and_scoring.py
 	$(BIN)/python bench/gateway_throughput.py
+	$(BIN)/python bench/shadow_path.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -19,7 +19,8 @@ def to_score(raw: np.ndarray, transform: Mapping[str, Any]) -> np.ndarray:
     raw = np.asarray(raw, dtype=np.float64)
     kind = transform["kind"]
     if kind == "column":
-        return np.clip(raw.reshape(raw.shape[0], -1)[:, int(transform["index"])], 0.0, 1.0)
+        column = raw.reshape(raw.shape[0], -1)[:, int(transform["index"])]
+        return np.minimum(np.maximum(column, 0.0), 1.0)  # np.clip's dispatch costs more than scoring a row
     if kind == "logistic":
         z = float(transform["slope"]) * raw.reshape(-1) + float(transform["intercept"])
         return 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))

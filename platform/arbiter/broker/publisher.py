@@ -40,6 +40,7 @@ Item = tuple[str, list[dict[str, Any]], list[dict[str, Any]], datetime]
 BATCH = 500
 ORPHAN_CHECK = 5.0  # seconds between looks for segments other processes left behind
 SPOOL_LINGER = 0.1  # while the broker is away: gather for this long, so one fsync covers many messages
+LIVE_LINGER = 0.025  # while connected: 25 ms of applications per confirmed publish (adds ~25 ms of shadow lag)
 
 
 class Publisher:
@@ -101,23 +102,25 @@ class Publisher:
 
     # -- the thread -------------------------------------------------------------------------
     def _take(self, linger: float) -> list[Item]:
-        """Up to BATCH items; waits `linger` seconds to fill the batch (spooling: fewer, larger segments)."""
+        """Up to BATCH items: the first one, then what arrives within `linger` seconds. Sleeping through
+        the linger (rather than waking for each item) keeps this thread off the GIL while requests run,
+        and one confirmed publish then covers many applications."""
         try:
             items = [self._queue.get(timeout=0.05)]
         except queue.Empty:
             return []
-        deadline = time.monotonic() + linger
+        if linger > 0:
+            self._stop.wait(linger)
         while len(items) < BATCH:
             try:
-                remaining = deadline - time.monotonic()
-                items.append(self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait())
+                items.append(self._queue.get_nowait())
             except queue.Empty:
                 break
         return items
 
     def _run(self) -> None:
         while not (self._stop.is_set() and self._queue.empty()):
-            items = self._take(linger=0.0 if self._connection is not None else SPOOL_LINGER)
+            items = self._take(linger=LIVE_LINGER if self._connection is not None else SPOOL_LINGER)
             connection = self._connected()
             if items:
                 messages = self._encode(items)
