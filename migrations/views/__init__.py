@@ -1,5 +1,5 @@
-"""The strategists' views, as SQL files named `<view>.sql`; `{greatest}`-style placeholders
-are filled per dialect so one text serves Postgres and SQLite."""
+"""The strategists' views, as SQL files named `<view>.sql`. A few macros (GREATEST, SECONDS_BETWEEN,
+DAY_OF, MATURE_BEFORE) are written per dialect so one text serves Postgres and SQLite."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from pathlib import Path
 
 _DIR = Path(__file__).parent
 DIALECT = {
-    "postgresql": {"greatest": "GREATEST", "seconds_between": "EXTRACT(EPOCH FROM ({later} - {earlier}))"},
-    "sqlite": {"greatest": "MAX", "seconds_between": "((julianday({later}) - julianday({earlier})) * 86400.0)"},
+    "postgresql": {"greatest": "GREATEST", "seconds_between": "EXTRACT(EPOCH FROM ({later} - {earlier}))",
+                   "day_of": "CAST(({0} AT TIME ZONE 'UTC') AS DATE)",
+                   "mature_before": "(now() - make_interval(secs => {0} * 86400.0))"},
+    "sqlite": {"greatest": "MAX", "seconds_between": "((julianday({later}) - julianday({earlier})) * 86400.0)",
+               "day_of": "date({0})",
+               "mature_before": "datetime('now', '-' || CAST({0} * 86400 AS INTEGER) || ' seconds')"},
 }
 
 
@@ -26,4 +30,19 @@ def view_sql(name: str, dialect: str) -> str:
         end = text.index(")", start)
         later, earlier = (p.strip() for p in text[start + len("SECONDS_BETWEEN("):end].split(","))
         text = text[:start] + seconds(later, earlier) + text[end + 1:]
+    for macro in ("DAY_OF", "MATURE_BEFORE"):
+        while f"{macro}(" in text:
+            start = text.index(f"{macro}(")
+            argument, end = _balanced(text, start + len(macro))
+            text = text[:start] + words[macro.lower()].format(argument) + text[end:]
     return f"CREATE VIEW {name} AS\n{text}"
+
+
+def _balanced(text: str, open_at: int) -> tuple[str, int]:
+    """The text inside the parentheses opening at `open_at`, and the index just past their close."""
+    depth = 0
+    for i in range(open_at, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[open_at + 1:i], i + 1
+    raise ValueError(f"unbalanced parentheses in a view at {open_at}")

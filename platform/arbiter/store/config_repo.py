@@ -76,8 +76,13 @@ def default_rules(detector: str) -> RuleSetInput:
     ])
 
 
+VIEW_DEFAULTS = {"label_maturity_days": 30.0, "missed_fraud_cost": 1000.0, "false_decline_cost": 25.0}
+
+
 def seed_defaults(session: Session, hasher: PiiHasher) -> None:
-    """Strategy v1 and rules v1 for every detector that has none yet."""
+    """Strategy v1 and rules v1 for every detector that has none yet; the views' settings row."""
+    if session.get(tables.ViewSettings, 1) is None:
+        session.add(tables.ViewSettings(id=1, **VIEW_DEFAULTS))
     for name in DETECTORS:
         if current_strategy(session, name) is None:
             add_strategy(session, name, DEFAULT_REVIEW, DEFAULT_DECLINE, note="default")

@@ -210,6 +210,17 @@ class OutcomeHistory(Base):
     source: Mapped[str] = mapped_column(String(64))
 
 
+class ViewSettings(Base):
+    """One row: what the strategists' views use (label maturity, costs); change it with SQL."""
+
+    __tablename__ = "view_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label_maturity_days: Mapped[float] = mapped_column(Float)
+    missed_fraud_cost: Mapped[float] = mapped_column(Float)
+    false_decline_cost: Mapped[float] = mapped_column(Float)
+
+
 class DeadLetter(Base):
     """A message a consumer gave up on, and why; the message itself is on the `arbiter.dead` queue."""
 

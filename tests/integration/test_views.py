@@ -1,0 +1,110 @@
+"""The strategists' views on the real Postgres and on SQLite: AUC equal to scikit-learn's (ties
+included), precision / recall / cost against a hand-computed case, label maturity."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import roc_auc_score
+from sqlalchemy import insert, text, update
+
+from arbiter.bootstrap import Platform, bootstrap
+from arbiter.config import Settings
+from arbiter.store import tables
+
+pytestmark = pytest.mark.integration
+OLD = datetime(2026, 1, 10, 12, tzinfo=UTC)  # far older than the 30-day maturity window
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("platform")
+        return
+    lite = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'views.db'}", registry_dir=tmp_path / "r"))
+    lite.upgrade_database()
+    yield lite
+    lite.close()
+
+
+def _model(conn, model_id: str) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(insert(tables.Model).values(
+        id=model_id, detector="card-transactions", name=model_id, version=1, flavour="sklearn", recipe="rf",
+        runtime="onnx", sha256=model_id.ljust(64, "0"), status="shadow", location="x", metrics={}, certification={},
+        manifest={}, registered_at=OLD, registered_by="test", status_changed_at=OLD))
+
+
+def _scores(conn, model_id: str, rows: list[tuple[str, datetime, float, str, bool | None, float | None]]) -> None:  # type: ignore[no-untyped-def]
+    for app_id, at, score, decision, label, amount in rows:
+        conn.execute(insert(tables.Application).values(application_id=app_id, detector="card-transactions",
+                                                        received_at=at, payload={}, amount=amount))
+        conn.execute(insert(tables.ShadowScore).values(application_id=app_id, model_id=model_id,
+                                                       detector="card-transactions", score=score, decision=decision,
+                                                       strategy_version=1, published_at=at, scored_at=at))
+        if label is not None:
+            conn.execute(insert(tables.Outcome).values(application_id=app_id, is_fraud=label, observed_at=at,
+                                                       recorded_at=at, revision=1, source="test"))
+
+
+def _performance(platform: Platform) -> dict[tuple[str, str], dict]:
+    with platform.engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM model_daily_performance")).mappings().all()
+    return {(r["model_id"], str(r["day"])): dict(r) for r in rows}
+
+
+def test_daily_auc_equals_scikit_learn_with_ties(db: Platform) -> None:
+    rng = random.Random(4)
+    expected = {}
+    with db.engine.begin() as conn:
+        for model_id in ("m-a", "m-b"):
+            _model(conn, model_id)
+            for day in (0, 1):
+                at = OLD + timedelta(days=day)
+                labels = [rng.random() < 0.2 for _ in range(300)]
+                # scores rounded to one decimal: many ties, across classes too
+                scores = [round(min(1.0, max(0.0, rng.gauss(0.6 if y else 0.4, 0.2))), 1) for y in labels]
+                _scores(conn, model_id, [(f"{model_id}-{day}-{i}", at, s, "approve", y, None)
+                                         for i, (s, y) in enumerate(zip(scores, labels, strict=True))])
+                expected[(model_id, str(at.date()))] = roc_auc_score(labels, scores)
+    got = _performance(db)
+    for key, auc in expected.items():
+        assert got[key]["roc_auc"] == pytest.approx(auc, abs=1e-9), key
+        assert got[key]["labelled"] == got[key]["volume"] == 300 and got[key]["immature"] == 0
+
+
+def test_precision_recall_f1_and_cost_at_the_strategy_thresholds(db: Platform) -> None:
+    rows = [  # id, score, decision, fraud, amount
+        ("h1", 0.95, "decline", True, 300.0),   # true positive
+        ("h2", 0.90, "decline", False, 80.0),   # false decline: 25
+        ("h3", 0.60, "review", True, 120.0),    # missed fraud: its amount
+        ("h4", 0.20, "approve", True, None),    # missed fraud without amount: 1000
+        ("h5", 0.10, "approve", False, 50.0),   # true negative
+        ("h6", 0.85, "decline", True, 10.0),    # true positive
+    ]
+    with db.engine.begin() as conn:
+        _model(conn, "m-h")
+        _scores(conn, "m-h", [(a, OLD, s, d, y, m) for a, s, d, y, m in rows])
+    row = _performance(db)[("m-h", str(OLD.date()))]
+    tp, fp, fn = 2, 1, 2
+    assert row["precision"] == pytest.approx(tp / (tp + fp))
+    assert row["recall"] == pytest.approx(tp / (tp + fn))
+    assert row["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    assert row["expected_cost"] == pytest.approx(25 + 120 + 1000)
+    assert row["decline_rate"] == pytest.approx(3 / 6) and row["frauds"] == 4
+
+
+def test_labels_younger_than_the_maturity_window_are_left_out_and_counted(db: Platform) -> None:
+    recent = datetime.now(UTC) - timedelta(days=2)
+    with db.engine.begin() as conn:
+        _model(conn, "m-m")
+        _scores(conn, "m-m", [(f"r{i}", recent, i / 10, "approve", i % 2 == 0, None) for i in range(10)])
+    row = _performance(db)[("m-m", str(recent.date()))]
+    assert (row["volume"], row["labelled"], row["immature"], row["roc_auc"]) == (10, 0, 10, None)
+    with db.engine.begin() as conn:
+        conn.execute(update(tables.ViewSettings).values(label_maturity_days=1))
+    row = _performance(db)[("m-m", str(recent.date()))]
+    assert (row["labelled"], row["immature"]) == (10, 0) and row["roc_auc"] is not None
