@@ -1,4 +1,4 @@
-"""Strategists' settings and the model_scores / model_daily_performance views.
+"""Strategists' settings and the model_scores, model_daily_performance and champion_challenger_comparison views.
 
 Revision ID: 0004
 Revises: 0003
@@ -33,9 +33,11 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     op.execute(view_sql("model_scores", dialect))
     op.execute(view_sql("model_daily_performance", dialect))
+    op.execute(view_sql("champion_challenger_comparison", dialect))
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW IF EXISTS champion_challenger_comparison")
     op.execute("DROP VIEW IF EXISTS model_daily_performance")
     op.execute("DROP VIEW IF EXISTS model_scores")
     op.drop_table("view_settings")

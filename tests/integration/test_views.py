@@ -108,3 +108,35 @@ def test_labels_younger_than_the_maturity_window_are_left_out_and_counted(db: Pl
         conn.execute(update(tables.ViewSettings).values(label_maturity_days=1))
     row = _performance(db)[("m-m", str(recent.date()))]
     assert (row["labelled"], row["immature"]) == (10, 0) and row["roc_auc"] is not None
+
+
+def test_champion_challenger_comparison_pairs_the_same_applications(db: Platform) -> None:
+    import numpy as np
+
+    rng = random.Random(9)
+    labels = [rng.random() < 0.25 for _ in range(400)]
+    champion = [round(min(1.0, max(0.0, rng.gauss(0.62 if y else 0.4, 0.2))), 2) for y in labels]
+    challenger = [round(min(1.0, max(0.0, rng.gauss(0.7 if y else 0.4, 0.2))), 1) for y in labels]
+
+    def decide(score: float) -> str:
+        return "decline" if score >= 0.8 else "review" if score >= 0.5 else "approve"
+    with db.engine.begin() as conn:
+        _model(conn, "m-champ")
+        _model(conn, "m-chal")
+        _scores(conn, "m-chal", [(f"p{i}", OLD, s, decide(s), y, None)
+                                 for i, (s, y) in enumerate(zip(challenger, labels, strict=True))])
+        for i, s in enumerate(champion):
+            conn.execute(insert(tables.Decision).values(
+                application_id=f"p{i}", detector="card-transactions", model_id="m-champ", score=s,
+                decision=decide(s), reasons=[], strategy_version=1, rules_version=1, decided_at=OLD))
+    with db.engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM champion_challenger_comparison")).mappings().one()
+    agree = np.mean([decide(a) == decide(b) for a, b in zip(challenger, champion, strict=True)])
+    would_decline = sum(decide(a) == "decline" != decide(b) for a, b in zip(challenger, champion, strict=True))
+    assert (row["challenger_id"], row["champion_id"], row["paired"], row["labelled"]) == ("m-chal", "m-champ", 400, 400)
+    assert row["agreement_rate"] == pytest.approx(agree) and row["challenger_would_decline"] == would_decline
+    assert row["score_correlation"] == pytest.approx(np.corrcoef(challenger, champion)[0, 1], abs=1e-9)
+    assert row["challenger_auc"] == pytest.approx(roc_auc_score(labels, challenger), abs=1e-9)
+    assert row["champion_auc"] == pytest.approx(roc_auc_score(labels, champion), abs=1e-9)
+    assert row["auc_delta"] == pytest.approx(roc_auc_score(labels, challenger) - roc_auc_score(labels, champion),
+                                             abs=1e-9)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -26,9 +27,15 @@ def make_engine(url: str) -> Engine:
             # Fine for the embedded mode; production runs on Postgres.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # the views use sqrt(); SQLite builds without the math functions lack it
+            dbapi_connection.create_function("sqrt", 1, _sqrt, deterministic=True)
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _sqrt(value: float | None) -> float | None:
+    return math.sqrt(value) if value is not None and value >= 0 else None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
