@@ -1,4 +1,5 @@
-"""Strategists' settings and the model_scores, model_daily_performance and champion_challenger_comparison views.
+"""Strategists' settings and the views model_scores, model_daily_performance,
+champion_challenger_comparison and score_distribution.
 
 Revision ID: 0004
 Revises: 0003
@@ -34,9 +35,11 @@ def upgrade() -> None:
     op.execute(view_sql("model_scores", dialect))
     op.execute(view_sql("model_daily_performance", dialect))
     op.execute(view_sql("champion_challenger_comparison", dialect))
+    op.execute(view_sql("score_distribution", dialect))
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW IF EXISTS score_distribution")
     op.execute("DROP VIEW IF EXISTS champion_challenger_comparison")
     op.execute("DROP VIEW IF EXISTS model_daily_performance")
     op.execute("DROP VIEW IF EXISTS model_scores")

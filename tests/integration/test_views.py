@@ -140,3 +140,19 @@ def test_champion_challenger_comparison_pairs_the_same_applications(db: Platform
     assert row["champion_auc"] == pytest.approx(roc_auc_score(labels, champion), abs=1e-9)
     assert row["auc_delta"] == pytest.approx(roc_auc_score(labels, challenger) - roc_auc_score(labels, champion),
                                              abs=1e-9)
+
+
+def test_score_distribution_bins_every_score_once(db: Platform) -> None:
+    import numpy as np
+
+    scores = [0.0, 0.01, 0.049, 0.05, 0.5, 0.74, 0.999, 1.0, 1.0, 0.33]
+    with db.engine.begin() as conn:
+        _model(conn, "m-d")
+        _scores(conn, "m-d", [(f"d{i}", OLD, s, "approve", i % 3 == 0, None) for i, s in enumerate(scores)])
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT bin, applications, share, frauds, non_frauds FROM score_distribution "
+                                 "WHERE model_id = 'm-d' ORDER BY bin")).all()
+    counts, _ = np.histogram(scores, bins=20, range=(0.0, 1.0))  # numpy's last bin includes 1.0 too
+    assert {r.bin: r.applications for r in rows} == {b: int(c) for b, c in enumerate(counts) if c}
+    assert sum(r.share for r in rows) == pytest.approx(1.0)
+    assert sum(r.frauds for r in rows) == 4 and sum(r.non_frauds for r in rows) == 6
