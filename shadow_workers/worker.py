@@ -72,7 +72,6 @@ class Worker:
         self._handlers: dict[str, Handler] = {}
         self._buffers: dict[str, list[Delivery]] = {}
         self._first_at: dict[str, float] = {}
-        self._draining: dict[str, tables.Model] = {}
         self._runtimes: dict[str, Runtime] = {}
         self._broken_models: set[str] = set()
         self.connected = threading.Event()
@@ -121,7 +120,6 @@ class Worker:
         self._buffers.clear()
         self._first_at.clear()
         self._handlers.clear()
-        self._draining.clear()
 
     def _serve(self) -> None:
         self._reconcile(first=True)
@@ -271,18 +269,17 @@ class Worker:
         for model in former:
             self._drain(model)
 
-    def _consume_challenger(self, model: tables.Model, strategy: Strategy, *, declare: bool) -> bool:
+    def _consume_challenger(self, model: tables.Model, strategy: Strategy, *, declare: bool) -> None:
         assert self._connection is not None
         runtime = self._runtime(model)
         if runtime is None:
-            return False
+            return
         queue = topology.shadow_queue(model.id)
         if declare:
             self._connection.declare_shadow(model.id, model.detector)
         self._handlers[queue] = ChallengerHandler(queue, self.codec, model, runtime, strategy)
         self._connection.subscribe(queue, self.options.batch_size * 2)
         log.info("consuming %s (%s)", queue, model.detector)
-        return True
 
     def _drain(self, model: tables.Model) -> None:
         """A former challenger: no new messages; finish what is queued, then delete the queue."""
@@ -295,13 +292,11 @@ class Worker:
             self._connection.unsubscribe(queue)
             self._handlers.pop(queue)
         if self._connection.delete_queue_if_empty(queue):
-            if self._draining.pop(queue, None) is not None or model.status != "shadow":
-                log.info("%s left shadow mode; its queue is drained and deleted", model.id)
+            log.info("%s left shadow mode; its queue is drained and deleted", model.id)
             return
         with self.platform.sessions() as session:
             strategy = config_repo.strategy_in_force(session, model.detector)
-        if self._consume_challenger(model, strategy, declare=False):
-            self._draining[queue] = model
+        self._consume_challenger(model, strategy, declare=False)
 
     def _runtime(self, model: tables.Model) -> Runtime | None:
         if model.id not in self._runtimes:

@@ -19,23 +19,20 @@ DIALECT = {
 def view_sql(name: str, dialect: str) -> str:
     """`CREATE VIEW name AS ...` for `dialect`."""
     words = DIALECT[dialect]
-    text = (_DIR / f"{name}.sql").read_text()
-
-    def seconds(later: str, earlier: str) -> str:
-        return words["seconds_between"].format(later=later, earlier=earlier)
-
-    text = text.replace("GREATEST(", words["greatest"] + "(")
-    while "SECONDS_BETWEEN(" in text:
-        start = text.index("SECONDS_BETWEEN(")
-        end = text.index(")", start)
-        later, earlier = (p.strip() for p in text[start + len("SECONDS_BETWEEN("):end].split(","))
-        text = text[:start] + seconds(later, earlier) + text[end + 1:]
-    for macro in ("DAY_OF", "MATURE_BEFORE"):
+    text = (_DIR / f"{name}.sql").read_text().replace("GREATEST(", words["greatest"] + "(")
+    for macro in ("SECONDS_BETWEEN", "DAY_OF", "MATURE_BEFORE"):
         while f"{macro}(" in text:
             start = text.index(f"{macro}(")
-            argument, end = _balanced(text, start + len(macro))
-            text = text[:start] + words[macro.lower()].format(argument) + text[end:]
+            inside, end = _balanced(text, start + len(macro))
+            text = text[:start] + _expand(words[macro.lower()], inside) + text[end:]
     return f"CREATE VIEW {name} AS\n{text}"
+
+
+def _expand(template: str, inside: str) -> str:
+    if "{later}" in template:
+        later, earlier = (part.strip() for part in inside.split(","))
+        return template.format(later=later, earlier=earlier)
+    return template.format(inside)
 
 
 def _balanced(text: str, open_at: int) -> tuple[str, int]:

@@ -65,7 +65,7 @@ def _moment(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # naive times are UTC
+    return _utc(moment)  # naive times are UTC
 
 
 def parse_label(item: Any, where: str, *, text_flags: bool = False) -> tuple[Label | None, list[dict[str, str]]]:

@@ -7,6 +7,7 @@ Each test has its own vhost; the gateway runs in-process (TestClient) and publis
 from __future__ import annotations
 
 import subprocess
+import time
 
 import pika
 import pytest
@@ -128,7 +129,7 @@ def test_poison_messages_are_dead_lettered_with_the_reason_and_the_rest_flow(rig
             dead = conn.execute(text("SELECT queue, model_id, reason FROM dead_letters")).all()
         if len(dead) >= 8:
             break
-        subprocess.run(["sleep", "0.5"])
+        time.sleep(0.5)
     assert len(dead) == 8, dead  # two poison messages x (recorder + three challengers)
     assert sum(r.reason.startswith("undecodable") for r in dead) == 4
     assert sum(r.reason.startswith("invalid record") for r in dead) == 4
@@ -168,7 +169,7 @@ def test_starting_and_stopping_a_challenger_takes_effect_without_restarts(rig: S
     for _ in range(40):  # the worker drains the former challenger's queue, then deletes it
         if not _queue_exists(rig, f"arbiter.shadow.{stopped}"):
             break
-        subprocess.run(["sleep", "0.5"])
+        time.sleep(0.5)
     assert not _queue_exists(rig, f"arbiter.shadow.{stopped}")
     assert rig.client.post(f"/admin/v1/models/{stopped}/shadow", headers=ADMIN).status_code == 200
     for application in applications[400:]:

@@ -17,7 +17,7 @@ import orjson
 from fastapi import FastAPI
 
 from arbiter.gateway import metrics
-from arbiter.gateway.auth import matches_any
+from arbiter.gateway.auth import check_key
 from arbiter.gateway.http import SINGLE_LIMIT, HttpError, check_declared_length, error_body, parse_json, too_large
 from arbiter.gateway.routes_scoring import SERVED_BY, observe
 from arbiter.scoring import ScoringError, check_envelope
@@ -57,7 +57,8 @@ class FastScoringApp:
         headers = dict(scope["headers"])
         extra: list[tuple[bytes, bytes]] = []
         try:
-            _check_key(headers.get(b"x-api-key"), state.api_keys)
+            given = headers.get(b"x-api-key")
+            check_key(given.decode("latin-1") if given else None, state.api_keys)
             scorer = state.scorer
             scorer.detector_state(detector)  # 404 before reading the body
             declared = headers.get(b"content-length")
@@ -85,11 +86,6 @@ class FastScoringApp:
         await send({"type": "http.response.start", "status": status,
                     "headers": [_JSON, (b"content-length", str(len(body)).encode()), *extra]})
         await send({"type": "http.response.body", "body": body})
-
-
-def _check_key(given: bytes | None, keys: frozenset[str]) -> None:
-    if keys and (not given or not matches_any(given.decode("latin-1"), keys)):
-        raise HttpError(401, "a valid X-API-Key header is required")
 
 
 async def _read_body(receive: Any, limit: int) -> bytes:
