@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from models import geo
+from models.drift import decile_bins
 from models.schema import Derived, Detector
 
 Columns = Mapping[str, np.ndarray]
@@ -208,9 +209,8 @@ class FeatureBuilder:
             return
         missing = bool(present.size < values.size)
         self.numeric.append({"name": name, "median": float(np.median(present)), "missing_indicator": missing})
-        edges = np.unique(np.quantile(present, np.linspace(0, 1, 11)))
-        hist = np.histogram(present, bins=edges)[0] if edges.size > 1 else np.array([present.size])
-        self.training_stats[name] = {"bin_edges": edges.tolist(), "bin_share": (hist / max(present.size, 1)).tolist()}
+        reference = decile_bins(present)
+        self.training_stats[name] = {"bin_edges": reference["bin_edges"], "bin_share": reference["bin_share"]}
 
     def _fit_categorical(self, name: str, values: np.ndarray, n: int) -> None:
         counts = Counter(v for v in values if v is not None)

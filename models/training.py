@@ -26,6 +26,7 @@ from sklearn.metrics import roc_auc_score
 from models.bundle import CERTIFICATION, FEATURES, ONNX_MODEL, dumps, staging_dir, write_bundle
 from models.certification import DEFAULT_TOLERANCE, certify
 from models.dataio import TIME_COLUMN
+from models.drift import drift_reference
 from models.errors import DataError, TrainingGateError
 from models.features import FeatureBuilder, columns_from_frame, epoch_seconds
 from models.metrics import best_f1_threshold, classification_report
@@ -218,6 +219,9 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
                         "score_transform": fitted.score_transform, "artifact": fitted.artifact_name,
                         "native_method": fitted.native_method},
             "certification": {"rows": len(cert_idx), "tolerance": DEFAULT_TOLERANCE},
+            # out-of-sample scores: in-sample ones of a forest are far more confident than production's
+            "drift_reference": drift_reference(detector, valid_scores, "validation", features.training_stats,
+                                               ranked(importance)),
         }
         bundle_dir = write_bundle(out_dir, manifest, staged)
     except BaseException:

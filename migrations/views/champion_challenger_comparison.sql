@@ -15,6 +15,7 @@ pairs AS (
   JOIN decisions d ON d.application_id = s.application_id AND d.model_id IS NOT NULL AND d.score IS NOT NULL
   JOIN applications a ON a.application_id = s.application_id
   LEFT JOIN outcomes o ON o.application_id = s.application_id
+  WHERE SINCE(a.received_at)
 ),
 labelled AS (
   SELECT challenger_id, champion_id, challenger_score, champion_score, is_fraud,

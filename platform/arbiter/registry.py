@@ -19,6 +19,7 @@ from arbiter.store import models_repo, tables
 from models.bundle import bundle_digest, verify_bundle
 from models.certification import certify
 from models.detectors import UnknownDetectorError, get_detector
+from models.drift import reference_rows
 from models.errors import BundleError
 
 
@@ -114,6 +115,9 @@ def _insert_row(factory: sessionmaker[Session], manifest: dict, digest: str, tar
                     certification=certification, manifest=manifest, registered_by=actor,
                 )
                 session.add(row)
+                session.flush()
+                session.add_all(tables.ModelReferenceBin(model_id=row.id, **bin_row)
+                                for bin_row in reference_rows(manifest.get("drift_reference")))
             return row
         except IntegrityError:
             if attempt == 2:

@@ -9,6 +9,7 @@ from arbiter.bootstrap import Platform
 from arbiter.registry import RegistrationError, bundle_path, register_bundle
 from arbiter.store import models_repo, tables
 from models.bundle import bundle_digest, verify_bundle
+from models.detectors import get_detector
 from tests.helpers import copy_bundle, edit_manifest, perturb_onnx, reseal
 
 pytestmark = pytest.mark.integration
@@ -101,3 +102,25 @@ def test_unknown_detector_is_refused(platform: Platform, rf_bundle: Path, tmp_pa
     with pytest.raises(RegistrationError, match="unknown detector 'card-loans'"):
         _register(platform, bundle)
     assert _model_count(platform) == 0
+
+
+def test_register_writes_the_drift_reference_bins(platform: Platform, rf_bundle: Path,
+                                                  app_logreg_bundle: Path) -> None:
+    manifest = verify_bundle(rf_bundle)
+    drift = manifest["drift_reference"]
+    assert drift["score"]["window"] == "validation" and len(drift["features"]) == 5
+    fields = [f["name"] for f in drift["features"]]
+    importance = [i["feature"] for i in manifest["feature_importance"]["values"]]
+    assert fields == [f for f in importance if f in fields]  # most important first
+    for bundle in (rf_bundle, app_logreg_bundle):
+        model = _register(platform, bundle).model
+        with platform.sessions() as session:
+            rows = session.scalars(select(tables.ModelReferenceBin)
+                                   .where(tables.ModelReferenceBin.model_id == model.id)).all()
+        variables = {(r.kind, r.variable) for r in rows}
+        assert ("score", "score") in variables and len(variables) > 1
+        pii = set(get_detector(model.detector).pii_fields)
+        assert not pii & {v for _, v in variables}
+        for kind, name in variables:
+            shares = [r.expected_share for r in rows if (r.kind, r.variable) == (kind, name)]
+            assert sum(shares) == pytest.approx(1.0)

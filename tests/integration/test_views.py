@@ -15,9 +15,9 @@ from sqlalchemy import insert, text, update
 from arbiter.bootstrap import Platform, bootstrap
 from arbiter.config import Settings
 from arbiter.store import tables
+from tests.integration.strategist_data import OLD, add_model, add_scores
 
 pytestmark = pytest.mark.integration
-OLD = datetime(2026, 1, 10, 12, tzinfo=UTC)  # far older than the 30-day maturity window
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -31,25 +31,6 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
     lite.close()
 
 
-def _model(conn, model_id: str) -> None:  # type: ignore[no-untyped-def]
-    conn.execute(insert(tables.Model).values(
-        id=model_id, detector="card-transactions", name=model_id, version=1, flavour="sklearn", recipe="rf",
-        runtime="onnx", sha256=model_id.ljust(64, "0"), status="shadow", location="x", metrics={}, certification={},
-        manifest={}, registered_at=OLD, registered_by="test", status_changed_at=OLD))
-
-
-def _scores(conn, model_id: str, rows: list[tuple[str, datetime, float, str, bool | None, float | None]]) -> None:  # type: ignore[no-untyped-def]
-    for app_id, at, score, decision, label, amount in rows:
-        conn.execute(insert(tables.Application).values(application_id=app_id, detector="card-transactions",
-                                                        received_at=at, payload={}, amount=amount))
-        conn.execute(insert(tables.ShadowScore).values(application_id=app_id, model_id=model_id,
-                                                       detector="card-transactions", score=score, decision=decision,
-                                                       strategy_version=1, published_at=at, scored_at=at))
-        if label is not None:
-            conn.execute(insert(tables.Outcome).values(application_id=app_id, is_fraud=label, observed_at=at,
-                                                       recorded_at=at, revision=1, source="test"))
-
-
 def _performance(platform: Platform) -> dict[tuple[str, str], dict]:
     with platform.engine.connect() as conn:
         rows = conn.execute(text("SELECT * FROM model_daily_performance")).mappings().all()
@@ -61,13 +42,13 @@ def test_daily_auc_equals_scikit_learn_with_ties(db: Platform) -> None:
     expected = {}
     with db.engine.begin() as conn:
         for model_id in ("m-a", "m-b"):
-            _model(conn, model_id)
+            add_model(conn, model_id)
             for day in (0, 1):
                 at = OLD + timedelta(days=day)
                 labels = [rng.random() < 0.2 for _ in range(300)]
                 # scores rounded to one decimal: many ties, across classes too
                 scores = [round(min(1.0, max(0.0, rng.gauss(0.6 if y else 0.4, 0.2))), 1) for y in labels]
-                _scores(conn, model_id, [(f"{model_id}-{day}-{i}", at, s, "approve", y, None)
+                add_scores(conn, model_id, [(f"{model_id}-{day}-{i}", at, s, "approve", y, None)
                                          for i, (s, y) in enumerate(zip(scores, labels, strict=True))])
                 expected[(model_id, str(at.date()))] = roc_auc_score(labels, scores)
     got = _performance(db)
@@ -86,8 +67,8 @@ def test_precision_recall_f1_and_cost_at_the_strategy_thresholds(db: Platform) -
         ("h6", 0.85, "decline", True, 10.0),    # true positive
     ]
     with db.engine.begin() as conn:
-        _model(conn, "m-h")
-        _scores(conn, "m-h", [(a, OLD, s, d, y, m) for a, s, d, y, m in rows])
+        add_model(conn, "m-h")
+        add_scores(conn, "m-h", [(a, OLD, s, d, y, m) for a, s, d, y, m in rows])
     row = _performance(db)[("m-h", str(OLD.date()))]
     tp, fp, fn = 2, 1, 2
     assert row["precision"] == pytest.approx(tp / (tp + fp))
@@ -100,8 +81,8 @@ def test_precision_recall_f1_and_cost_at_the_strategy_thresholds(db: Platform) -
 def test_labels_younger_than_the_maturity_window_are_left_out_and_counted(db: Platform) -> None:
     recent = datetime.now(UTC) - timedelta(days=2)
     with db.engine.begin() as conn:
-        _model(conn, "m-m")
-        _scores(conn, "m-m", [(f"r{i}", recent, i / 10, "approve", i % 2 == 0, None) for i in range(10)])
+        add_model(conn, "m-m")
+        add_scores(conn, "m-m", [(f"r{i}", recent, i / 10, "approve", i % 2 == 0, None) for i in range(10)])
     row = _performance(db)[("m-m", str(recent.date()))]
     assert (row["volume"], row["labelled"], row["immature"], row["roc_auc"]) == (10, 0, 10, None)
     with db.engine.begin() as conn:
@@ -121,9 +102,9 @@ def test_champion_challenger_comparison_pairs_the_same_applications(db: Platform
     def decide(score: float) -> str:
         return "decline" if score >= 0.8 else "review" if score >= 0.5 else "approve"
     with db.engine.begin() as conn:
-        _model(conn, "m-champ")
-        _model(conn, "m-chal")
-        _scores(conn, "m-chal", [(f"p{i}", OLD, s, decide(s), y, None)
+        add_model(conn, "m-champ")
+        add_model(conn, "m-chal")
+        add_scores(conn, "m-chal", [(f"p{i}", OLD, s, decide(s), y, None)
                                  for i, (s, y) in enumerate(zip(challenger, labels, strict=True))])
         for i, s in enumerate(champion):
             conn.execute(insert(tables.Decision).values(
@@ -147,8 +128,8 @@ def test_score_distribution_bins_every_score_once(db: Platform) -> None:
 
     scores = [0.0, 0.01, 0.049, 0.05, 0.5, 0.74, 0.999, 1.0, 1.0, 0.33]
     with db.engine.begin() as conn:
-        _model(conn, "m-d")
-        _scores(conn, "m-d", [(f"d{i}", OLD, s, "approve", i % 3 == 0, None) for i, s in enumerate(scores)])
+        add_model(conn, "m-d")
+        add_scores(conn, "m-d", [(f"d{i}", OLD, s, "approve", i % 3 == 0, None) for i, s in enumerate(scores)])
     with db.engine.connect() as conn:
         rows = conn.execute(text("SELECT bin, applications, share, frauds, non_frauds FROM score_distribution "
                                  "WHERE model_id = 'm-d' ORDER BY bin")).all()
@@ -156,3 +137,41 @@ def test_score_distribution_bins_every_score_once(db: Platform) -> None:
     assert {r.bin: r.applications for r in rows} == {b: int(c) for b, c in enumerate(counts) if c}
     assert sum(r.share for r in rows) == pytest.approx(1.0)
     assert sum(r.frauds for r in rows) == 4 and sum(r.non_frauds for r in rows) == 6
+
+
+def test_model_drift_psi_equals_numpy_on_scores_and_fields(db: Platform) -> None:
+    import numpy as np
+
+    from models.drift import bin_shares, decile_bins, psi, reference_rows
+
+    rng = np.random.default_rng(5)
+    reference = {"score": decile_bins(rng.beta(1, 6, 5000)),
+                 "features": [{"name": "V14", **decile_bins(rng.normal(0, 1, 5000))}]}
+    day0 = [(rng.beta(1, 6), rng.normal(0, 1)) for _ in range(400)]           # as in the reference
+    day1 = [(rng.beta(3, 3), rng.normal(1.5, 0.5)) for _ in range(300)]       # shifted; some bins empty
+    day1 += [(0.0, -99.0), (1.0, 99.0)]                                       # beyond both outer edges
+    with db.engine.begin() as conn:
+        add_model(conn, "m-drift")
+        conn.execute(insert(tables.ModelReferenceBin),
+                     [{"model_id": "m-drift", **r} for r in reference_rows(reference)])
+        for day, rows in ((0, day0), (1, day1)):
+            at = OLD + timedelta(days=day)
+            add_scores(conn, "m-drift", [(f"z{day}-{i}", at, float(s), "approve", None, None)
+                                      for i, (s, _) in enumerate(rows)], payloads=[{"V14": float(v)} for _, v in rows])
+        add_scores(conn, "m-drift", [("z-missing", OLD, 0.1, "approve", None, None)], payloads=[{"V14": None}])
+    day0 = [*day0, (0.1, None)]  # scored, but without the field
+    with db.engine.connect() as conn:
+        got = {(str(r.day), r.variable): r for r in conn.execute(text(
+            "SELECT * FROM model_drift WHERE model_id = 'm-drift'")).all()}
+    for day, rows in ((0, day0), (1, day1)):
+        key = str((OLD + timedelta(days=day)).date())
+        for column, (name, ref) in enumerate((("score", reference["score"]), ("V14", reference["features"][0]))):
+            values = np.array([r[column] for r in rows if r[column] is not None])
+            expected = psi(ref["bin_share"], bin_shares(values, ref["bin_edges"]))
+            row = got[(key, name)]
+            assert row.psi == pytest.approx(expected, abs=1e-9), (key, name)
+            assert row.applications == len(values) and row.bins == len(ref["bin_share"])
+    day0_key, day1_key = str(OLD.date()), str((OLD + timedelta(days=1)).date())
+    assert got[(day0_key, "V14")].missing == 1 and got[(day0_key, "score")].applications == len(day0)
+    assert got[(day0_key, "V14")].status == "stable" and got[(day1_key, "V14")].status == "shift"
+    assert got[(day1_key, "score")].kind == "score" and got[(day1_key, "V14")].kind == "feature"

@@ -16,6 +16,7 @@ from arbiter.cli.demo import demo
 from arbiter.cli.governance import promote, rollback, shadow
 from arbiter.cli.outcomes import outcomes
 from arbiter.cli.registry import models_group, register
+from arbiter.cli.report import report
 from arbiter.cli.serve import serve
 from arbiter.cli.training import train
 from arbiter.errors import RegistrationError
@@ -52,12 +53,24 @@ def cli() -> None:
     """Arbiter: champion/challenger model serving for fraud detection."""
 
 
-for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, outcomes, demo):
+for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, outcomes, report, demo):
     cli.add_command(command)
 for name, command in plugins.all_of("arbiter.commands").items():  # `arbiter worker` (shadow_workers)
     cli.add_command(command, name)
 
 
 def main() -> None:
-    """Console-script entrypoint."""
-    sys.exit(cli.main(prog_name="arbiter", standalone_mode=True))
+    """Console-script entrypoint: every error, usage errors included, is one line on stderr."""
+    try:
+        code = cli.main(prog_name="arbiter", standalone_mode=False)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "arbiter"
+        click.echo(f"Error: {exc.format_message()} (see '{command} --help')", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

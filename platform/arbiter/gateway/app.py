@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arbiter.bootstrap import Platform
 from arbiter.fanout import Fanout
-from arbiter.gateway import metrics, routes_admin, routes_ops, routes_outcomes, routes_scoring
+from arbiter.gateway import metrics, routes_admin, routes_dashboard, routes_ops, routes_outcomes, routes_scoring
 from arbiter.gateway.fast_path import FastScoringApp
 from arbiter.gateway.http import HttpError, error_response
 from arbiter.scoring import Scorer, ScoringError
@@ -49,7 +49,8 @@ def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastScor
     app.state.scorer = Scorer(serving, platform.hasher, sink=fanout.sink)
     app.state.api_keys = platform.settings.api_key_set
     app.state.admin_token = platform.settings.admin_token.get_secret_value() if platform.settings.admin_token else None
-    for router in (routes_scoring.router, routes_outcomes.router, routes_ops.router, routes_admin.router):
+    for router in (routes_scoring.router, routes_outcomes.router, routes_ops.router, routes_admin.router,
+                   routes_dashboard.router):
         app.include_router(router)
     _install_error_handlers(app)
     return FastScoringApp(app)

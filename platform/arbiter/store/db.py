@@ -27,9 +27,10 @@ def make_engine(url: str) -> Engine:
             # Fine for the embedded mode; production runs on Postgres.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
-            # the views use sqrt() and floor(); SQLite builds without the math functions lack them
+            # the views use sqrt(), floor() and ln(); SQLite builds without the math functions lack them
             dbapi_connection.create_function("sqrt", 1, _sqrt, deterministic=True)
             dbapi_connection.create_function("floor", 1, _floor, deterministic=True)
+            dbapi_connection.create_function("ln", 1, _ln, deterministic=True)
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
@@ -41,6 +42,10 @@ def _sqrt(value: float | None) -> float | None:
 
 def _floor(value: float | None) -> float | None:
     return float(math.floor(value)) if value is not None else None
+
+
+def _ln(value: float | None) -> float | None:
+    return math.log(value) if value is not None and value > 0 else None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

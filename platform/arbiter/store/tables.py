@@ -234,3 +234,17 @@ class DeadLetter(Base):
     reason: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int]
     dead_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelReferenceBin(Base):
+    """One bin of a model's reference distribution (its manifest's `drift_reference`): what the
+    `model_drift` view compares production with. Written at registration."""
+
+    __tablename__ = "model_reference_bins"
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True, doc="'score' or 'feature'")
+    variable: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lower_edge: Mapped[float | None] = mapped_column(Float, doc="inclusive; NULL: open below")
+    upper_edge: Mapped[float | None] = mapped_column(Float, doc="exclusive; NULL: open above")
+    expected_share: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,84 @@
+"""`arbiter report`: the champion of each detector against each challenger, in the terminal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from models.detectors import DETECTORS
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _num(value: float | None, digits: int = 4, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def _champion_line(entry: Any) -> str:
+    c = entry.champion
+    if c is None:
+        return f"{entry.detector}: no champion now"
+    return (f"{entry.detector}: champion {c['model_id']} ({c['recipe']}): {c['decided']:,} decided, "
+            f"approve {_pct(c['approve_rate'])} / review {_pct(c['review_rate'])} / decline "
+            f"{_pct(c['decline_rate'])}, {c['labelled']:,} labelled")
+
+
+def _challenger_table(rows: list[dict[str, Any]]) -> str:
+    from tabulate import tabulate
+
+    headers = ["challenger", "against", "paired", "agree", "+decline", "-decline", "+approve", "-approve",
+               "corr", "labelled", "immature", "AUC", "champion AUC", "delta AUC"]
+    body = [[f"{r['challenger_id']} ({r['challenger_recipe']}, {r['challenger_status']})", r["champion_id"],
+             f"{r['paired']:,}", _pct(r["agreement_rate"]), r["challenger_would_decline"],
+             r["challenger_would_not_decline"], r["challenger_would_approve"], r["challenger_would_not_approve"],
+             _num(r["score_correlation"], 3), f"{r['labelled']:,}", f"{r['immature']:,}", _num(r["challenger_auc"]),
+             _num(r["champion_auc"]), _num(r["auc_delta"], signed=True)] for r in rows]
+    return tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True,
+                    colalign=("left", "left", *["right"] * (len(headers) - 2)))
+
+
+@click.command("report")
+@click.option("--detector", type=click.Choice(sorted(DETECTORS)), help="one detector (default: all)")
+@click.option("--since", "since_text", metavar="T",
+              help="only applications received from T on: ISO 8601 date/time, or a span back from now (7d, 12h)")
+@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON instead of tables")
+def report(detector: str | None, since_text: str | None, as_json: bool) -> None:
+    """The champion against each challenger, paired on the same applications.
+
+    Columns: paired applications; agreement of decisions; how many the challenger would have
+    declined (+decline) or not (-decline) where the champion did otherwise, and the same for
+    approve; correlation of scores; mature labelled and still immature pairs; both AUCs on the
+    same labelled applications and the difference (challenger minus champion)."""
+    from arbiter.bootstrap import bootstrap
+    from arbiter.reporting import Window, parse_since
+    from arbiter.reporting import report as build_report
+
+    window = Window(detector, parse_since(since_text) if since_text else None)
+    platform = bootstrap()
+    try:
+        with platform.engine.connect() as conn:
+            entries = build_report(conn, platform.engine.dialect.name, window)
+    finally:
+        platform.close()
+    scope = f"{detector or 'any detector'}" + (f" since {window.since:%Y-%m-%d %H:%M} UTC" if window.since else "")
+    has_data = any((e.champion and e.champion["decided"]) or e.challengers for e in entries)
+    if not has_data:
+        raise click.ClickException(f"no data to report for {scope}: no decisions or shadow scores recorded")
+    if as_json:
+        click.echo(json.dumps([{"detector": e.detector, "champion": e.champion, "challengers": e.challengers}
+                               for e in entries], default=str, indent=2))
+        return
+    click.echo(f"Champion against challengers, {scope}. AUCs on mature labelled applications only.\n")
+    for entry in entries:
+        click.echo(_champion_line(entry))
+        if entry.challengers:
+            click.echo(_challenger_table(entry.challengers))
+        else:
+            click.echo("  no challenger has scored the applications this champion decided")
+        click.echo("")

@@ -1,0 +1,214 @@
+/* Arbiter dashboard: draws the figures the page carries inline (#dashboard-data) with Chart.js.
+   Text from the data is only ever set as textContent, never parsed as HTML. */
+(function () {
+  "use strict";
+  const PALETTE = ["#2b6cb0", "#dd6b20", "#2f855a", "#9f7aea", "#c53030", "#319795", "#b7791f", "#4a5568"];
+  const data = JSON.parse(document.getElementById("dashboard-data").textContent);
+  const root = document.getElementById("dashboard");
+  const charts = [];
+
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.size = 12;
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => {
+      if (k === "text") node.textContent = v; else if (k === "cls") node.className = v; else node.setAttribute(k, v);
+    });
+    (children || []).forEach((c) => node.appendChild(typeof c === "string" ? document.createTextNode(c) : c));
+    return node;
+  }
+  const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + "%");
+  const num = (v, d) => (v === null || v === undefined ? "–" : Number(v).toFixed(d === undefined ? 4 : d));
+  const signed = (v) => (v === null || v === undefined ? "–" : (v >= 0 ? "+" : "") + Number(v).toFixed(4));
+  const count = (v) => (v === null || v === undefined ? "–" : Number(v).toLocaleString("en"));
+
+  function card(title, wide) {
+    const box = el("div", { cls: "card" + (wide ? " wide" : "") }, [el("h3", { text: title })]);
+    return box;
+  }
+  function empty(box, message) { box.appendChild(el("p", { cls: "empty", text: message })); return box; }
+
+  function chartCard(title, id, config, hasData, emptyMessage) {
+    const box = card(title);
+    if (!hasData) return empty(box, emptyMessage);
+    const canvas = el("canvas", { id: id, "data-chart": id, role: "img", "aria-label": title });
+    box.appendChild(el("div", { cls: "chart" }, [canvas]));
+    box.addEventListener("arbiter:draw", () => charts.push(new Chart(canvas, config)), { once: true });
+    return box;
+  }
+
+  function table(headers, rows, classes) {
+    const head = el("tr", {}, headers.map((h, i) => el("th", { text: h, cls: (classes && classes[i]) || "" })));
+    const body = rows.map((r) => el("tr", {}, r.map((cell, i) => {
+      const td = el("td", { cls: (classes && classes[i]) || "" });
+      if (cell && typeof cell === "object") { td.textContent = cell.text; if (cell.cls) td.className += " " + cell.cls; }
+      else td.textContent = cell === null || cell === undefined ? "–" : String(cell);
+      return td;
+    })));
+    return el("table", {}, [el("thead", {}, [head]), el("tbody", {}, body)]);
+  }
+
+  function modelColors(section) {
+    const ids = new Set();
+    if (section.champion) ids.add(section.champion.model_id);
+    section.comparison.forEach((r) => ids.add(r.challenger_id));
+    Object.keys(section.roc).forEach((m) => ids.add(m));
+    section.histograms.forEach((r) => ids.add(r.model_id));
+    section.daily.forEach((r) => ids.add(r.model_id));
+    const colors = {};
+    Array.from(ids).sort().forEach((m, i) => { colors[m] = PALETTE[i % PALETTE.length]; });
+    return colors;
+  }
+
+  function trapezoid(fpr, tpr) {
+    let area = 0;
+    for (let i = 1; i < fpr.length; i++) area += (fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1]) / 2;
+    return area;
+  }
+
+  function rocChart(section, colors, key) {
+    const models = Object.keys(section.roc).sort();
+    const datasets = models.map((m) => {
+      const c = section.roc[m];
+      return { label: m + "  AUC≈" + trapezoid(c.fpr, c.tpr).toFixed(3), borderColor: colors[m], backgroundColor: colors[m],
+               data: c.fpr.map((x, i) => ({ x: x, y: c.tpr[i] })), showLine: true, pointRadius: 0, borderWidth: 2 };
+    });
+    datasets.push({ label: "chance", data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], showLine: true, pointRadius: 0,
+                    borderColor: "#a0aec0", borderDash: [4, 4], borderWidth: 1 });
+    const labelled = models.reduce((n, m) => n + section.roc[m].positives + section.roc[m].negatives, 0);
+    return chartCard("ROC curves (mature labelled applications)", "roc-" + key, {
+      type: "scatter", data: { datasets: datasets },
+      options: { scales: { x: { min: 0, max: 1, title: { display: true, text: "false positive rate" } },
+                           y: { min: 0, max: 1, title: { display: true, text: "true positive rate" } } } },
+    }, labelled > 0 && models.some((m) => section.roc[m].positives > 0 && section.roc[m].negatives > 0),
+    "no mature labelled applications with both classes yet");
+  }
+
+  function histogramChart(section, colors, key) {
+    const models = Array.from(new Set(section.histograms.map((r) => r.model_id))).sort();
+    const labels = Array.from({ length: 20 }, (_, b) => (b / 20).toFixed(2));
+    const datasets = models.map((m) => {
+      const rows = section.histograms.filter((r) => r.model_id === m);
+      const total = rows.reduce((n, r) => n + r.applications, 0) || 1;
+      const shares = labels.map((_, b) => { const r = rows.find((x) => x.bin === b); return r ? r.applications / total : 0; });
+      return { label: m, data: shares, backgroundColor: colors[m] + "cc", borderColor: colors[m], borderWidth: 1 };
+    });
+    return chartCard("Score distribution (share of applications per bin of 0.05)", "hist-" + key, {
+      type: "bar", data: { labels: labels, datasets: datasets },
+      options: { scales: { x: { title: { display: true, text: "score from" } },
+                           y: { title: { display: true, text: "share" }, beginAtZero: true } } },
+    }, models.length > 0, "no scores yet");
+  }
+
+  function dailyChart(section, colors, key, title, series, yTitle, yMax) {
+    const days = Array.from(new Set(section.daily.map((r) => r.day))).sort();
+    const models = Array.from(new Set(section.daily.map((r) => r.model_id))).sort();
+    const datasets = [];
+    models.forEach((m) => series.forEach((s) => {
+      const byDay = {};
+      section.daily.filter((r) => r.model_id === m).forEach((r) => { byDay[r.day] = r[s.field]; });
+      datasets.push({ label: m + (series.length > 1 ? " " + s.name : ""), data: days.map((d) => (d in byDay ? byDay[d] : null)),
+                      borderColor: colors[m], backgroundColor: colors[m], borderDash: s.dash || [], spanGaps: true,
+                      pointRadius: 2, borderWidth: 2 });
+    }));
+    const hasData = datasets.some((d) => d.data.some((v) => v !== null));
+    return chartCard(title, key, {
+      type: "line", data: { labels: days, datasets: datasets },
+      options: { scales: { y: { min: 0, max: yMax, title: { display: true, text: yTitle } } } },
+    }, hasData, series[0].field === "roc_auc" ? "no day has mature labels of both classes yet" : "no decisions yet");
+  }
+
+  function coverageCard(section, key) {
+    const rows = section.coverage;
+    const box = chartCard("Shadow coverage (applications published to each challenger)", "coverage-" + key, {
+      type: "bar",
+      data: { labels: rows.map((r) => r.model_id), datasets: [
+        { label: "scored", data: rows.map((r) => r.scored), backgroundColor: "#2f855a" },
+        { label: "dead-lettered", data: rows.map((r) => r.dead_lettered), backgroundColor: "#c53030" },
+        { label: "pending", data: rows.map((r) => r.pending), backgroundColor: "#b7791f" }] },
+      options: { indexAxis: "y", scales: { x: { stacked: true, beginAtZero: true }, y: { stacked: true } } },
+    }, rows.length > 0, "no challenger has been in shadow mode");
+    if (rows.length) {
+      box.appendChild(table(["challenger", "status", "published", "scored", "dead", "pending", "lag s"],
+        rows.map((r) => [r.model_id, r.status, count(r.published), count(r.scored), count(r.dead_lettered),
+                         count(r.pending), num(r.lag_seconds, 1)]), ["text", "text"]));
+    }
+    return box;
+  }
+
+  function comparisonCard(section) {
+    const box = card("Champion against challengers (paired on the same applications)", true);
+    if (!section.comparison.length) return empty(box, "no challenger has scored the applications the champion decided");
+    box.appendChild(table(
+      ["challenger", "recipe", "paired", "agreement", "+decline", "-decline", "+approve", "-approve", "score corr",
+       "labelled", "immature", "challenger AUC", "champion AUC", "delta AUC"],
+      section.comparison.map((r) => [r.challenger_id, r.challenger_recipe, count(r.paired), pct(r.agreement_rate),
+        count(r.challenger_would_decline), count(r.challenger_would_not_decline), count(r.challenger_would_approve),
+        count(r.challenger_would_not_approve), num(r.score_correlation, 3), count(r.labelled), count(r.immature),
+        num(r.challenger_auc), num(r.champion_auc),
+        { text: signed(r.auc_delta), cls: r.auc_delta === null ? "" : r.auc_delta >= 0 ? "better" : "worse" }]),
+      ["text", "text"]));
+    return box;
+  }
+
+  function driftCard(section) {
+    const box = card("Drift: population stability index on the latest day, against the training reference");
+    if (!section.drift.length) return empty(box, "no model with a drift reference has scored anything yet");
+    box.appendChild(table(["model", "variable", "day", "applications", "PSI", "status"],
+      section.drift.map((r) => [r.model_id, r.variable, r.day, count(r.applications), num(r.psi, 3),
+                                { text: r.status, cls: "status-" + r.status }]), ["text", "text", "text"]));
+    return box;
+  }
+
+  function promotionsCard(section) {
+    const box = card("Promotion history (audit trail)", true);
+    if (!section.promotions.length) return empty(box, "no promotion or rollback on record");
+    box.appendChild(table(["when", "action", "model", "previous", "outcome", "actor", "reason"],
+      section.promotions.map((r) => [r.created_at.slice(0, 19).replace("T", " "), r.action, r.model_id,
+        r.previous_model_id, { text: r.accepted ? (r.forced ? "forced" : "accepted") : "refused", cls: r.accepted ? "" : "refused" },
+        r.actor, { text: r.reason, cls: "text" }]), ["text", "text", "text", "text", "text", "text", "text"]));
+    return box;
+  }
+
+  function summary(section) {
+    const c = section.champion;
+    if (!c) return "no champion now";
+    return "champion " + c.model_id + " (" + c.recipe + "): " + count(c.decided) + " decided, approve " + pct(c.approve_rate) +
+      " · review " + pct(c.review_rate) + " · decline " + pct(c.decline_rate) + ", " + count(c.labelled) + " labelled";
+  }
+
+  function render() {
+    root.textContent = "";
+    document.getElementById("generated").textContent = "Generated " + data.generated_at.slice(0, 19).replace("T", " ") + " UTC.";
+    const select = document.getElementById("detector-filter");
+    data.detectors.forEach((s) => select.appendChild(el("option", { value: s.detector, text: s.detector })));
+    if (data.detector) select.value = data.detector;
+    if (!data.detectors.length) {
+      root.appendChild(el("p", { cls: "empty", text: "Nothing recorded yet: score some applications (arbiter replay) and come back." }));
+    }
+    data.detectors.forEach((section, i) => {
+      const key = "d" + i;
+      const colors = modelColors(section);
+      const grid = el("div", { cls: "grid" }, [
+        comparisonCard(section),
+        rocChart(section, colors, key),
+        histogramChart(section, colors, key),
+        dailyChart(section, colors, "auc-" + key, "Daily ROC-AUC (mature labels)", [{ field: "roc_auc", name: "AUC" }], "ROC-AUC", 1),
+        dailyChart(section, colors, "rates-" + key, "Daily decision rates (decline solid, review dashed)",
+                   [{ field: "decline_rate", name: "decline" }, { field: "review_rate", name: "review", dash: [5, 4] }], "share", undefined),
+        coverageCard(section, key),
+        driftCard(section),
+        promotionsCard(section),
+      ]);
+      root.appendChild(el("section", { cls: "detector", "data-detector": section.detector },
+                          [el("h2", { text: section.detector }), el("p", { cls: "summary", text: summary(section) }), grid]));
+    });
+    document.querySelectorAll(".card").forEach((box) => box.dispatchEvent(new Event("arbiter:draw")));
+    window.arbiterCharts = charts;
+    document.body.dataset.ready = "true";
+  }
+
+  render();
+})();

@@ -1,0 +1,202 @@
+"""What the strategists look at, read from the views: `arbiter report` and the dashboard.
+
+Every figure comes from the SQL views of `migrations/views` (or, for a period, from the same
+SQL with a `:since` bound), so the terminal, the page and a strategist's own query agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Date, DateTime, bindparam, text
+
+from migrations.views import select_sql
+
+ROC_BUCKETS = 200  # the ROC curve's thresholds: scores bucketed to 1/200, counted in SQL
+_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhm])\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_since(value: str, now: datetime | None = None) -> datetime:
+    """`--since`: an ISO 8601 date or date-time (naive is UTC), or a span back from now (`7d`, `12h`, `30m`)."""
+    now = now or datetime.now(UTC)
+    relative = _RELATIVE.match(value)
+    if relative:
+        return now - timedelta(**{_UNITS[relative.group(2)]: float(relative.group(1))})
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"--since {value!r} is neither an ISO 8601 date/time nor a span like 7d, 12h or 30m"
+                         ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass
+class Window:
+    """Which detector(s) and since when; `None` means everything."""
+
+    detector: str | None = None
+    since: datetime | None = None
+
+    @property
+    def since_day(self) -> date | None:
+        return self.since.astimezone(UTC).date() if self.since else None
+
+
+@dataclass
+class DetectorReport:
+    """One detector's champion and its challengers over a window."""
+
+    detector: str
+    champion: dict[str, Any] | None
+    challengers: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _rows(conn: Connection, sql: str, **params: Any) -> list[dict[str, Any]]:
+    statement = text(sql)
+    for name, value in params.items():  # typed, so SQLite compares them in its stored format
+        if isinstance(value, datetime):
+            statement = statement.bindparams(bindparam(name, type_=DateTime(timezone=True)))
+        elif isinstance(value, date):
+            statement = statement.bindparams(bindparam(name, type_=Date()))
+    return [dict(r) for r in conn.execute(statement, params).mappings()]
+
+
+def _where(window: Window, *, day: str | None = None, received: str | None = None, detector: str = "detector"
+           ) -> tuple[str, dict[str, Any]]:
+    clauses, params = ["1 = 1"], {}
+    if window.detector:
+        clauses.append(f"{detector} = :detector")
+        params["detector"] = window.detector
+    if window.since and day:
+        clauses.append(f"{day} >= :since_day")
+        params["since_day"] = window.since_day
+    if window.since and received:
+        clauses.append(f"{received} >= :since")
+        params["since"] = window.since
+    return " AND ".join(clauses), params
+
+
+def champions(conn: Connection, window: Window) -> list[dict[str, Any]]:
+    """Per detector, the model deciding now and its volume and decision rates in the window."""
+    where, params = _where(Window(window.detector), detector="m.detector")
+    since = "a.received_at >= :since" if window.since else "1 = 1"
+    if window.since:
+        params["since"] = window.since
+    return _rows(conn, f"""
+        SELECT m.detector, m.id AS model_id, m.name, m.version, m.recipe,
+               COUNT(d.application_id) AS decided,
+               AVG(CASE WHEN d.decision = 'approve' THEN 1.0 ELSE 0.0 END) AS approve_rate,
+               AVG(CASE WHEN d.decision = 'review' THEN 1.0 ELSE 0.0 END) AS review_rate,
+               AVG(CASE WHEN d.decision = 'decline' THEN 1.0 ELSE 0.0 END) AS decline_rate,
+               SUM(CASE WHEN o.application_id IS NOT NULL THEN 1 ELSE 0 END) AS labelled
+        FROM models m
+        LEFT JOIN (SELECT d.model_id, d.application_id, d.decision FROM decisions d
+                   JOIN applications a ON a.application_id = d.application_id WHERE {since}) d ON d.model_id = m.id
+        LEFT JOIN outcomes o ON o.application_id = d.application_id
+        WHERE m.status = 'champion' AND {where}
+        GROUP BY m.detector, m.id, m.name, m.version, m.recipe ORDER BY m.detector""", **params)
+
+
+def comparison(conn: Connection, dialect: str, window: Window) -> list[dict[str, Any]]:
+    """`champion_challenger_comparison` over the window, with each challenger's name and status."""
+    body = select_sql("champion_challenger_comparison", dialect, since=window.since is not None)
+    where, params = _where(window, detector="c.detector")
+    if window.since:
+        params["since"] = window.since
+    return _rows(conn, f"""
+        SELECT c.*, m.name AS challenger_name, m.version AS challenger_version, m.recipe AS challenger_recipe,
+               m.status AS challenger_status
+        FROM ({body}) c JOIN models m ON m.id = c.challenger_id
+        WHERE {where} ORDER BY c.detector, c.auc_delta DESC, c.challenger_id""", **params)
+
+
+def report(conn: Connection, dialect: str, window: Window) -> list[DetectorReport]:
+    """The champion of each detector against each challenger that shadowed it (in the window)."""
+    by_detector: dict[str, DetectorReport] = {}
+    for champion in champions(conn, window):
+        by_detector[champion["detector"]] = DetectorReport(champion["detector"], champion)
+    for row in comparison(conn, dialect, window):
+        entry = by_detector.setdefault(row["detector"], DetectorReport(row["detector"], None))
+        entry.challengers.append(row)
+    return [by_detector[name] for name in sorted(by_detector)]
+
+
+def coverage(conn: Connection, window: Window) -> list[dict[str, Any]]:
+    where, params = _where(window)
+    return _rows(conn, f"SELECT * FROM shadow_coverage WHERE {where} ORDER BY detector, model_id", **params)
+
+
+def daily_performance(conn: Connection, window: Window) -> list[dict[str, Any]]:
+    where, params = _where(window, day="day")
+    return _rows(conn, f"SELECT * FROM model_daily_performance WHERE {where} ORDER BY model_id, day", **params)
+
+
+def score_histograms(conn: Connection, window: Window) -> list[dict[str, Any]]:
+    """Per model, the twenty bins of `score_distribution` summed over the window's days."""
+    where, params = _where(window, day="day")
+    return _rows(conn, f"""
+        SELECT model_id, MIN(detector) AS detector, bin, SUM(applications) AS applications,
+               SUM(frauds) AS frauds, SUM(non_frauds) AS non_frauds
+        FROM score_distribution WHERE {where} GROUP BY model_id, bin ORDER BY model_id, bin""", **params)
+
+
+def latest_drift(conn: Connection, window: Window) -> list[dict[str, Any]]:
+    """Each model's `model_drift` rows of the latest day it has."""
+    where, params = _where(window, day="day")
+    return _rows(conn, f"""
+        SELECT d.* FROM model_drift d
+        JOIN (SELECT model_id, MAX(day) AS day FROM model_drift WHERE {where} GROUP BY model_id) latest
+          ON latest.model_id = d.model_id AND latest.day = d.day
+        ORDER BY d.detector, d.model_id, d.kind DESC, d.psi DESC""", **params)
+
+
+def promotions(conn: Connection, window: Window, limit: int = 50) -> list[dict[str, Any]]:
+    where, params = _where(window)
+    return _rows(conn, f"""
+        SELECT id, detector, action, model_id, previous_model_id, accepted, forced, actor, reason, created_at
+        FROM promotions WHERE {where} ORDER BY created_at DESC, id DESC LIMIT {int(limit)}""", **params)
+
+
+def roc_curves(conn: Connection, window: Window) -> dict[str, dict[str, Any]]:
+    """Per model, its ROC curve on mature labelled applications: scores bucketed to 1/ROC_BUCKETS
+    and counted in SQL (so it scales with the table), thresholds swept from the top bucket down."""
+    where, params = _where(window, received="a.received_at", detector="s.detector")
+    counts = _rows(conn, f"""
+        SELECT s.model_id, MIN(s.detector) AS detector,
+               CASE WHEN s.score >= 1 THEN {ROC_BUCKETS - 1} ELSE CAST(FLOOR(s.score * {ROC_BUCKETS}) AS INTEGER)
+               END AS bucket,
+               SUM(CASE WHEN o.is_fraud THEN 1 ELSE 0 END) AS positives,
+               SUM(CASE WHEN o.is_fraud THEN 0 ELSE 1 END) AS negatives
+        FROM model_scores s
+        JOIN applications a ON a.application_id = s.application_id
+        JOIN outcomes o ON o.application_id = s.application_id
+        WHERE {where} AND a.received_at <= :mature_before
+        GROUP BY s.model_id, bucket""", **params, mature_before=_mature_before(conn))
+    curves: dict[str, dict[str, Any]] = {}
+    for row in counts:
+        entry = curves.setdefault(row["model_id"], {"detector": row["detector"], "buckets": {}})
+        entry["buckets"][int(row["bucket"])] = (int(row["positives"]), int(row["negatives"]))
+    return {model_id: _sweep(entry["detector"], entry["buckets"]) for model_id, entry in curves.items()}
+
+
+def _mature_before(conn: Connection) -> datetime:
+    days = conn.execute(text("SELECT label_maturity_days FROM view_settings WHERE id = 1")).scalar() or 0.0
+    return datetime.now(UTC) - timedelta(days=float(days))
+
+
+def _sweep(detector: str, buckets: dict[int, tuple[int, int]]) -> dict[str, Any]:
+    positives = sum(p for p, _ in buckets.values())
+    negatives = sum(n for _, n in buckets.values())
+    fpr, tpr, thresholds, tp, fp = [0.0], [0.0], [1.0], 0, 0
+    for bucket in sorted(buckets, reverse=True):
+        p, n = buckets[bucket]
+        tp, fp = tp + p, fp + n
+        fpr.append(fp / negatives if negatives else 0.0)
+        tpr.append(tp / positives if positives else 0.0)
+        thresholds.append(bucket / ROC_BUCKETS)
+    return {"detector": detector, "positives": positives, "negatives": negatives,
+            "fpr": fpr, "tpr": tpr, "threshold": thresholds}
