@@ -94,9 +94,11 @@ def verify_bundle(bundle_dir: Path) -> dict[str, Any]:
             raise BundleError(f"bundle {bundle_dir} lacks {name}, listed in its manifest")
         if file_sha256(path) != expected:
             raise BundleError(f"bundle {bundle_dir}: {name} does not match its sha256 in the manifest (tampered?)")
-    for required in (ONNX_MODEL, FEATURES, CERTIFICATION):
-        if required not in listed:
-            raise BundleError(f"bundle {bundle_dir} has no {required}")
+    served_by = (manifest.get("serving") or {}).get("runtime", "onnx")
+    artifact = ONNX_MODEL if served_by == "onnx" else (manifest.get("serving") or {}).get("artifact")
+    for required in (artifact, FEATURES, CERTIFICATION):
+        if not required or required not in listed:
+            raise BundleError(f"bundle {bundle_dir} has no {required or 'serving artifact'}")
     return manifest
 
 

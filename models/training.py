@@ -101,8 +101,12 @@ def permutation_importance(model: FittedModel, X: np.ndarray, y: np.ndarray, nam
                            rng: np.random.Generator, repeats: int = 2) -> dict[str, float]:
     """Mean drop in validation ROC-AUC when one feature's column is shuffled."""
     base = roc_auc_score(y, model.native_scores(X))
+    used = set((model.details or {}).get("features") or names)  # a model on chosen columns ignores the rest
     out: dict[str, float] = {}
     for j, name in enumerate(names):
+        if name not in used:
+            out[name] = 0.0
+            continue
         drops = []
         for _ in range(repeats):
             shuffled = X.copy()
@@ -163,7 +167,7 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
     names = features.feature_names
     progress("features", 1.0)
 
-    fitted = recipe.fit(X_train, y_train, resolved, lambda f: progress("fit", f))
+    fitted = recipe.fit_named(X_train, y_train, names, resolved, lambda f: progress("fit", f))
 
     progress("validate", 0.0)
     valid_scores = fitted.native_scores(X_valid)
@@ -184,7 +188,9 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
     progress("export", 0.0)
     staged = staging_dir(out_dir)
     try:
-        (staged / ONNX_MODEL).write_bytes(recipe.to_onnx(fitted, len(names)))
+        onnx_bytes = recipe.to_onnx(fitted, len(names))
+        if onnx_bytes is not None:
+            (staged / ONNX_MODEL).write_bytes(onnx_bytes)
         recipe.save_artifact(fitted, staged)
         (staged / FEATURES).write_text(dumps(features.to_dict()))
         cert_idx = _stratified_sample(y_valid, 100, CERTIFICATION_ROWS, rng)
@@ -215,7 +221,8 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
             "threshold": {"value": threshold, "chosen_by": "max F1 on the validation window"},
             "feature_importance": {"method": "permutation (drop in validation ROC-AUC)", "values": ranked(importance),
                                    "native": ranked(recipe.native_importance(fitted, names))},
-            "serving": {"runtime": "onnx", "onnx_output": fitted.onnx_output,
+            "recipe_details": fitted.details or {},
+            "serving": {"runtime": fitted.runtime, "onnx_output": fitted.onnx_output,
                         "score_transform": fitted.score_transform, "artifact": fitted.artifact_name,
                         "native_method": fitted.native_method},
             "certification": {"rows": len(cert_idx), "tolerance": DEFAULT_TOLERANCE},

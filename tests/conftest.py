@@ -18,6 +18,7 @@ FAST_PARAMS = {
     "hgb": {"max_iter": 40},
     "isolation-forest": {"n_estimators": 50},
     "logreg": {},
+    "dbscan-outlier": {"max_reference": 5000},
 }
 
 

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from models.recipes.base import Recipe
 
-RECIPE_NAMES: tuple[str, ...] = ("rf", "logreg", "hgb", "isolation-forest")
+RECIPE_NAMES: tuple[str, ...] = ("rf", "logreg", "hgb", "isolation-forest", "dbscan-outlier")
 
 
 @cache
 def _catalog() -> dict[str, Recipe]:
+    from models.recipes.outlier import DbscanOutlierRecipe
     from models.recipes.sklearn_recipes import (
         HistGradientBoostingRecipe,
         IsolationForestRecipe,
@@ -24,7 +25,8 @@ def _catalog() -> dict[str, Recipe]:
         RandomForestRecipe,
     )
 
-    recipes = (RandomForestRecipe(), LogisticRecipe(), HistGradientBoostingRecipe(), IsolationForestRecipe())
+    recipes = (RandomForestRecipe(), LogisticRecipe(), HistGradientBoostingRecipe(), IsolationForestRecipe(),
+               DbscanOutlierRecipe())
     catalog = {r.name: r for r in recipes}
     assert set(catalog) == set(RECIPE_NAMES), "RECIPE_NAMES is out of step with the recipe classes"
     return catalog

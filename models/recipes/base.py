@@ -28,6 +28,8 @@ class FittedModel:
     onnx_output: str
     artifact_name: str
     native_method: str
+    runtime: str = "onnx"  # how the platform serves it: "onnx", or "sklearn" where ONNX has no fit
+    details: dict[str, Any] | None = None  # what the recipe chose while fitting, kept in the manifest
 
     def native_raw(self, X: np.ndarray) -> np.ndarray:
         """The training library's own raw output."""
@@ -61,9 +63,14 @@ class Recipe(ABC):
     def fit(self, X: np.ndarray, y: np.ndarray, params: dict[str, Any], progress: Progress) -> FittedModel:
         """Fit on the training window; `progress` receives the fraction done."""
 
+    def fit_named(self, X: np.ndarray, y: np.ndarray, names: list[str], params: dict[str, Any],
+                  progress: Progress) -> FittedModel:
+        """`fit`, for a recipe that needs the feature names (one that works on chosen columns)."""
+        return self.fit(X, y, params, progress)
+
     @abstractmethod
-    def to_onnx(self, model: FittedModel, n_features: int) -> bytes:
-        """The serving artifact."""
+    def to_onnx(self, model: FittedModel, n_features: int) -> bytes | None:
+        """The ONNX serving artifact; None for a model served by its own library (`runtime`)."""
 
     @abstractmethod
     def save_artifact(self, model: FittedModel, directory: Path) -> None:
