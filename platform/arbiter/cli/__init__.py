@@ -16,6 +16,7 @@ from arbiter.cli.demo import demo
 from arbiter.cli.governance import promote, rollback, shadow
 from arbiter.cli.outcomes import outcomes
 from arbiter.cli.registry import models_group, register
+from arbiter.cli.replay import replay
 from arbiter.cli.report import report
 from arbiter.cli.serve import serve
 from arbiter.cli.training import train
@@ -53,7 +54,8 @@ def cli() -> None:
     """Arbiter: champion/challenger model serving for fraud detection."""
 
 
-for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, outcomes, report, demo):
+for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, outcomes, replay, report,
+                demo):
     cli.add_command(command)
 for name, command in plugins.all_of("arbiter.commands").items():  # `arbiter worker` (shadow_workers)
     cli.add_command(command, name)
