@@ -1,140 +1,172 @@
-"""The demo: the end-to-end path that exists so far, on a fresh machine, in one command.
+"""The demo: the whole platform on a fresh machine, in one command.
 
-migrate -> synthesize both detectors -> train champion and challenger candidates ->
-register (verify + certify) -> promote the champions, shadow the rest -> score held-out
-applications through the champion path, fanned out to the challengers (in-process workers,
-over whichever broker ARBITER_BROKER_URL names) -> the shadow_coverage view.
+migrate -> synthesize both detectors -> train the champion (`rf`) and three challengers
+(`logreg`, `hgb`, `dbscan-outlier`) on all but the newest rows -> register (verify + certify) ->
+promote the champions, shadow the challengers -> start the gateway (and the shadow workers:
+in-process with the embedded broker, `arbiter worker` with RabbitMQ) -> replay the newest rows
+over HTTP with delayed labels -> wait until every decision and shadow score is stored -> the
+comparison report and the dashboard's address -> keep serving until Ctrl-C (or stop: --no-serve).
 """
 
 from __future__ import annotations
 
-import math
+import asyncio
 import sys
 import time
-from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
-import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import func, select, text, update
 
+from arbiter import reporting
 from arbiter.bootstrap import Platform, bootstrap
+from arbiter.broker.factory import is_embedded
 from arbiter.cli.progress import stage_bar
-from arbiter.fanout import Fanout
+from arbiter.cli.replay import summary_lines
+from arbiter.cli.report import render
+from arbiter.demo_processes import DemoServices, pick_port
 from arbiter.promotion import promote
 from arbiter.registry import register_bundle
-from arbiter.scoring import Application, Scorer
-from arbiter.serving_state import ServingState
+from arbiter.replay import ReplayOptions, read_rows, replay
 from arbiter.shadowing import change_shadow
-from models.dataio import prepare_frame
-from models.detectors import get_detector
+from arbiter.store import tables
+from models.dataio import TIME_COLUMN, prepare_frame
+from models.detectors import DETECTORS, get_detector
 from models.recipes import get_recipe
 from models.synth import synthesize
 from models.training import STAGES, train
 
-PLAN = {
-    "card-transactions": {"min_fraud": 100, "recipes": ("rf", "logreg", "hgb", "isolation-forest")},
-    "card-applications": {"min_fraud": 100, "recipes": ("rf", "logreg", "hgb", "isolation-forest")},
-}
-CHAMPION_RECIPE = "rf"  # the seeds' model; the others run as challengers in shadow mode
+CHAMPION_RECIPE = "rf"  # the seeds' model
+CHALLENGER_RECIPES = ("logreg", "hgb", "dbscan-outlier")
+MIN_FRAUD_RATE = 0.01  # enough frauds in a few thousand replayed rows for the AUCs to mean something
 
 
-def _fraud_rate(detector_name: str, rows: int, min_fraud: int) -> float:
-    """The detector's realistic rate, raised where a small demo would otherwise see too little fraud."""
-    return max(get_detector(detector_name).fraud_rate, min_fraud / rows)
+@dataclass
+class DemoOptions:
+    rows: int = 20_000
+    replay_rows: int = 2_000
+    seed: int = 7
+    workdir: Path = Path("var/demo")
+    port: int = 8000
+    label_delay: float = 2.0
+    serve: bool = True
 
 
-def run_demo(rows: int, seed: int, workdir: Path) -> None:
+def run_demo(options: DemoOptions) -> None:
     """Run the platform end to end on synthetic data, reporting as it goes."""
     platform = bootstrap()
+    run_dir = options.workdir / time.strftime("%Y%m%d-%H%M%S")
+    services: DemoServices | None = None
     try:
-        click.echo(f"database: revision {platform.upgrade_database()}")
-        run_id = time.strftime("%Y%m%d-%H%M%S")
-        held_out: dict[str, list[dict[str, Any]]] = {}
-        for detector_name, plan in PLAN.items():
-            detector = get_detector(detector_name)
-            rate = _fraud_rate(detector_name, rows, plan["min_fraud"])
-            raw = synthesize(detector_name, rows, seed, rate)
-            frame = prepare_frame(raw, detector)
-            click.echo(f"\n{detector_name}: {rows} synthetic rows, {int(frame[detector.label].sum())} fraud")
-            registered: dict[str, str] = {}
-            for recipe in plan["recipes"]:
-                out = workdir / run_id / f"{detector_name}-{recipe}"
-                with stage_bar(f"  training {recipe}", STAGES) as report:
-                    result = train(detector, get_recipe(recipe), frame, out, seed=seed, progress=report)
-                registration = register_bundle(out, platform.sessions, platform.settings.registry_dir,
-                                               tolerance=platform.settings.certification_tolerance)
-                model, cert = registration.model, registration.model.certification
-                registered[recipe] = model.id
-                click.echo(f"  {model.id:<40} validation AUC {result.manifest['metrics']['validation']['roc_auc']:.4f}"
-                           f"  certified max |diff| {cert['max_abs_diff']:.1e}  trained in {result.seconds:.1f}s")
-            _govern(platform, detector_name, registered)
-            held_out[detector_name] = _held_out(raw, detector_name, min(2_000, rows // 5))
-        click.echo("\nshadow mode: held-out applications through the gateway's scoring path, fanned out to "
-                   f"the challengers over {platform.settings.broker_url.split('@')[-1]}")
-        _shadow_traffic(platform, held_out)
+        s = platform.settings
+        click.echo(f"database {_where(s.database_url)} at revision {platform.upgrade_database()}; "
+                   f"broker {_where(s.broker_url)}")
+        replay_files = {name: _prepare_detector(platform, name, options, run_dir) for name in sorted(DETECTORS)}
+        _mature_at_once(platform)
+        services = DemoServices(pick_port(options.port), run_dir / "logs", not is_embedded(s.broker_url))
+        click.echo(f"\nstarting the gateway on {services.url}"
+                   + (" and `arbiter worker`" if services.separate_workers else " (shadow workers in-process)")
+                   + f"; logs in {services.log_dir}")
+        services.start()
+        scored = sum(_replay(services.url, name, path, options) for name, path in replay_files.items())
+        _wait_until_recorded(platform, scored)
+        _print_report(platform)
+        click.echo(f"dashboard: {services.url}/dashboard   (also: `arbiter report`, and the SQL views in the README)")
+        if options.serve:
+            click.echo(f"serving on {services.url} until Ctrl-C (POST /v1/detectors/card-transactions/score)")
+            try:
+                services.wait()
+            except KeyboardInterrupt:
+                click.echo("\nstopping")
     finally:
+        if services is not None:
+            services.stop()
         platform.close()
-    click.echo("\nnext: `arbiter models list`; `ARBITER_ADMIN_TOKEN=... arbiter serve` and POST to "
-               "/v1/detectors/card-transactions/score; with RabbitMQ, run `arbiter worker` beside it. "
-               "Replay and dashboards join this demo with their issues.")
 
 
-def _govern(platform: Platform, detector_name: str, registered: dict[str, str]) -> None:
-    """The rf model becomes champion (forced: no shadow history yet, the reason says so); the rest shadow."""
+def _where(url: str) -> str:
+    return url.split("@")[-1] if "@" in url else url
+
+
+def _prepare_detector(platform: Platform, name: str, options: DemoOptions, run_dir: Path) -> Path:
+    """Synthesize, hold out the newest rows for the replay, train and register the four models,
+    promote the champion and shadow the challengers; the replay file."""
+    detector = get_detector(name)
+    rate = max(detector.fraud_rate, MIN_FRAUD_RATE)
+    raw = synthesize(name, options.rows + options.replay_rows, options.seed, rate)
+    frame = prepare_frame(raw, detector)
+    newest = frame.index >= len(frame) - options.replay_rows  # prepare_frame sorts by time
+    replay_file = run_dir / f"{name}-replay.csv"
+    replay_file.parent.mkdir(parents=True, exist_ok=True)
+    # without the synthetic application ids: each run's replay makes new applications
+    frame[newest].drop(columns=[TIME_COLUMN, "application_id"], errors="ignore").to_csv(replay_file, index=False)
+    training = frame[~newest].reset_index(drop=True)
+    click.echo(f"\n{name}: {len(training):,} synthetic rows to train on ({int(training[detector.label].sum())} "
+               f"fraud), the newest {int(newest.sum()):,} kept for the replay")
+    registered: dict[str, str] = {}
+    for recipe in (CHAMPION_RECIPE, *CHALLENGER_RECIPES):
+        out = run_dir / f"{name}-{recipe}"
+        with stage_bar(f"  training {recipe}", STAGES) as progress:
+            result = train(detector, get_recipe(recipe), training, out, seed=options.seed, progress=progress)
+        model = register_bundle(out, platform.sessions, platform.settings.registry_dir,
+                                tolerance=platform.settings.certification_tolerance).model
+        registered[recipe] = model.id
+        click.echo(f"  {model.id:<42} validation AUC {result.manifest['metrics']['validation']['roc_auc']:.4f}  "
+                   f"certified ({model.runtime}) max |diff| {model.certification['max_abs_diff']:.1e}  "
+                   f"trained in {result.seconds:.1f}s")
     with platform.sessions() as session, session.begin():
-        result = promote(session, detector_name, registered[CHAMPION_RECIPE], reason="demo: first champion, "
-                         "no shadow history yet", actor="demo", force=True)
-    for recipe, model_id in registered.items():
-        if recipe != CHAMPION_RECIPE:
-            change_shadow(platform, model_id, True)  # binds the challenger's queue, then opens its window
-    state = "champion" if result.accepted else "not promoted"
-    click.echo(f"  {registered[CHAMPION_RECIPE]} -> {state}; challengers in shadow mode: "
-               f"{', '.join(m for r, m in registered.items() if r != CHAMPION_RECIPE)}")
+        promote(session, name, registered[CHAMPION_RECIPE], actor="demo", force=True,
+                reason="demo: first champion, no shadow history yet")
+    for recipe in CHALLENGER_RECIPES:
+        change_shadow(platform, registered[recipe], True)  # binds the challenger's queue, then opens its window
+    click.echo(f"  {registered[CHAMPION_RECIPE]} -> champion (forced: no shadow history yet, on record); "
+               f"in shadow mode: {', '.join(registered[r] for r in CHALLENGER_RECIPES)}")
+    return replay_file
 
 
-def _held_out(raw: pd.DataFrame, detector_name: str, rows: int) -> list[dict[str, Any]]:
-    """The newest `rows` applications (the validation window), as the gateway would receive them."""
-    detector = get_detector(detector_name)
-    tail = raw.tail(rows).drop(columns=[c for c in (detector.label, "application_id") if c in raw.columns])
-    return [{k: v for k, v in row.items() if not (isinstance(v, float) and math.isnan(v))}
-            for row in tail.to_dict(orient="records")]
+def _mature_at_once(platform: Platform) -> None:
+    """The demo's labels arrive seconds after the decisions, not weeks: count them at once."""
+    with platform.sessions() as session, session.begin():
+        session.execute(update(tables.ViewSettings).values(label_maturity_days=0))
+    click.echo("\nview_settings.label_maturity_days = 0 for the demo (labels arrive seconds late, not weeks)")
 
 
-def _shadow_traffic(platform: Platform, held_out: dict[str, list[dict[str, Any]]]) -> None:
-    """Score the held-out applications through the champion path, fan them out, and show the coverage."""
-    serving = ServingState(platform.sessions, platform.settings.registry_dir)
-    serving.refresh()
-    fanout = Fanout(platform, run_workers=True)  # the workers in this process, whichever broker
-    fanout.start()
-    try:
-        scorer = Scorer(serving, platform.hasher, sink=fanout.sink)
-        for detector_name, records in held_out.items():
-            decisions: Counter[str] = Counter()
-            started = time.perf_counter()
-            with click.progressbar(length=len(records), label=f"  scoring {detector_name}", file=sys.stderr) as bar:
-                for offset in range(0, len(records), 100):
-                    batch = [Application(None, r) for r in records[offset:offset + 100]]
-                    decisions.update(r["decision"] for r in scorer.score(detector_name, batch))
-                    bar.update(len(batch))
-            per_app = (time.perf_counter() - started) / len(records) * 1e3
-            champion = serving.snapshot.detectors[detector_name].champion
-            click.echo(f"  served {champion.model_id if champion else 'rules only'} on {len(records)} held-out "
-                       f"applications ({per_app:.2f} ms each in batches of 100): {dict(decisions)}")
-        click.echo("  waiting for the shadow workers to record every decision and challenger score ...")
-        if not fanout.flush(600):
-            click.echo("  (the workers are still behind; the coverage below is partial)")
-    finally:
-        fanout.close()
-    _print_coverage(platform)
+def _replay(url: str, detector: str, path: Path, options: DemoOptions) -> int:
+    rows = read_rows(path, get_detector(detector))
+    replay_options = ReplayOptions(url, detector, concurrency=8, label_delay=options.label_delay)
+    with click.progressbar(length=len(rows), label=f"replaying {detector}", file=sys.stderr) as bar:
+        result = asyncio.run(replay(rows, replay_options, bar.update))
+    for line in summary_lines(result, replay_options):
+        click.echo(f"  {line}")
+    return result.ok
 
 
-def _print_coverage(platform: Platform) -> None:
+def _wait_until_recorded(platform: Platform, expected: int, timeout: float = 180.0) -> None:
+    """Until the recorder has every decision and no challenger has anything pending."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with platform.engine.connect() as conn:
+            decisions = conn.scalar(select(func.count()).select_from(tables.Decision))
+            pending = conn.scalar(text("SELECT COALESCE(SUM(pending), 0) FROM shadow_coverage")) or 0
+        if (decisions >= expected and pending == 0) or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
     with platform.engine.connect() as conn:
         rows = conn.execute(text("SELECT model_id, published, scored, dead_lettered, pending FROM shadow_coverage "
-                                 "ORDER BY model_id")).all()
-    click.echo("\nshadow_coverage (per challenger):")
+                                 "WHERE stopped_at IS NULL ORDER BY model_id")).all()
+    click.echo(f"\nrecorded {decisions:,} decisions" + ("" if decisions >= expected and pending == 0 else
+                                                          " (the workers are still behind: figures are partial)"))
+    click.echo("shadow_coverage (per challenger):")
     click.echo(f"  {'model':<44}{'published':>10}{'scored':>8}{'dead':>6}{'pending':>9}")
-    for model_id, published, scored, dead, pending in rows:
-        click.echo(f"  {model_id:<44}{published:>10}{scored:>8}{dead:>6}{pending:>9}")
+    for model_id, published, scored, dead, waiting in rows:
+        click.echo(f"  {model_id:<44}{published:>10}{scored:>8}{dead:>6}{waiting:>9}")
+
+
+def _print_report(platform: Platform) -> None:
+    with platform.engine.connect() as conn:
+        entries = reporting.report(conn, platform.engine.dialect.name, reporting.Window())
+    click.echo("")
+    for line in render(entries, "this demo's replay"):
+        click.echo(line)
+

@@ -28,6 +28,8 @@ from models.schema import Detector
 
 LABEL_BATCH = 5_000
 LABEL_TICK = 0.25
+LABEL_RETRIES = 5  # a label can outrun the recording of its decision (the recorder batches): ask again
+LABEL_RETRY_AFTER = 1.0
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ class ReplayResult:
 
 def read_rows(path: Path, detector: Detector, limit: int | None = None) -> list[ReplayRow]:
     """The file's rows in time order, each with an application id (the file's, or a fresh one)."""
-    frame = pd.read_csv(path, low_memory=False)
+    # text fields stay text (a zip code "02134" must not become the number 2134)
+    text_fields = {f.name: str for f in detector.fields if f.kind not in ("number", "integer")}
+    frame = pd.read_csv(path, low_memory=False, dtype=text_fields, keep_default_na=True)
     required = [f.name for f in detector.fields if f.required and f.name != detector.label]
     missing = [name for name in required if name not in frame.columns]
     if missing:
@@ -125,7 +129,7 @@ async def replay(rows: list[ReplayRow], options: ReplayOptions,
     headers = {"X-API-Key": options.api_key} if options.api_key else {}
     limits = httpx.Limits(max_connections=options.concurrency, max_keepalive_connections=options.concurrency)
     score_url = f"{options.url.rstrip('/')}/v1/detectors/{options.detector}/score"
-    labels: deque[tuple[float, ReplayRow]] = deque()  # (due on the monotonic clock, row), in due order
+    labels: deque[tuple[float, ReplayRow, int]] = deque()  # (due on the monotonic clock, row, attempt)
     done = asyncio.Event()
     schedule = due_times(rows, options.rate, options.speed)
     gate = asyncio.Semaphore(options.concurrency)
@@ -148,7 +152,7 @@ async def replay(rows: list[ReplayRow], options: ReplayOptions,
                 result.ok += 1
                 result.decisions[response.json().get("decision", "?")] += 1
                 if row.is_fraud is not None and options.label_delay is not None:
-                    labels.append((time.monotonic() + options.label_delay, row))
+                    labels.append((time.monotonic() + options.label_delay, row, 0))
             finally:
                 gate.release()
                 progress(1)
@@ -175,34 +179,56 @@ def _error(result: ReplayResult, kind: str, example: str) -> None:
     result.error_examples.setdefault(kind, example)
 
 
-async def _post_labels(client: httpx.AsyncClient, options: ReplayOptions, labels: deque[tuple[float, ReplayRow]],
-                       done: asyncio.Event, result: ReplayResult) -> None:
-    """Post each label once it is due (labels arrive in due order: one delay after each answer)."""
+async def _post_labels(client: httpx.AsyncClient, options: ReplayOptions,
+                       labels: deque[tuple[float, ReplayRow, int]], done: asyncio.Event, result: ReplayResult) -> None:
+    """Post each label once it is due. Labels join in due order (one delay after each answer);
+    one the platform does not know yet is asked again shortly, a few times, then counted unknown."""
     url = f"{options.url.rstrip('/')}/v1/outcomes"
+    retries: list[tuple[float, ReplayRow, int]] = []
     while True:
         now = time.monotonic()
-        due: list[ReplayRow] = []
+        due: list[tuple[ReplayRow, int]] = []
         while labels and labels[0][0] <= now:
-            due.append(labels.popleft()[1])
+            _, row, attempt = labels.popleft()
+            due.append((row, attempt))
+        due += [(row, attempt) for at, row, attempt in retries if at <= now]
+        retries = [entry for entry in retries if entry[0] > now]
         for start in range(0, len(due), LABEL_BATCH):
-            await _post_label_chunk(client, url, due[start:start + LABEL_BATCH], result)
-        if done.is_set() and not labels:
+            unknown = await _post_label_chunk(client, url, due[start:start + LABEL_BATCH], result)
+            retries += [(time.monotonic() + LABEL_RETRY_AFTER, row, attempt + 1) for row, attempt in unknown]
+        if done.is_set() and not labels and not retries:
             return
-        await asyncio.sleep(min(LABEL_TICK, labels[0][0] - now) if labels and done.is_set() else LABEL_TICK)
+        await asyncio.sleep(LABEL_TICK)
 
 
-async def _post_label_chunk(client: httpx.AsyncClient, url: str, chunk: list[ReplayRow], result: ReplayResult) -> None:
+async def _post_label_chunk(client: httpx.AsyncClient, url: str, chunk: list[tuple[ReplayRow, int]],
+                            result: ReplayResult) -> list[tuple[ReplayRow, int]]:
+    """Post one chunk; the labels to ask again (unknown to the platform, attempts left)."""
     observed = datetime.now(UTC).isoformat()
     body = {"outcomes": [{"application_id": r.application_id, "is_fraud": r.is_fraud, "observed_at": observed}
-                         for r in chunk]}
+                         for r, _ in chunk]}
     try:
         response = await client.post(url, json=body)
     except httpx.HTTPError as exc:
         result.label_errors[type(exc).__name__] += len(chunk)
-        return
+        return []
     if response.status_code != 200:
         result.label_errors[str(response.status_code)] += len(chunk)
-        return
-    result.labels_posted += len(chunk)
-    result.labels_fraud += sum(1 for r in chunk if r.is_fraud)
-    result.labels_unknown += int(response.json().get("unknown", 0))
+        return []
+    summary = response.json()
+    unknown_count = int(summary.get("unknown", 0))
+    listed = set(summary.get("unknown_ids") or [])
+    complete = len(listed) >= unknown_count  # the answer lists unknown ids only up to a cap
+    if unknown_count == 0:
+        unknown: list[tuple[ReplayRow, int]] = []
+    elif complete:
+        unknown = [(r, a) for r, a in chunk if r.application_id in listed]
+    else:
+        unknown = list(chunk)  # which ones is not known: ask again for all (idempotent)
+    again = [(r, a) for r, a in unknown if a < LABEL_RETRIES]
+    unsettled = {r.application_id for r, _ in unknown}
+    settled = [r for r, _ in chunk if r.application_id not in unsettled]
+    result.labels_posted += len(settled)
+    result.labels_fraud += sum(1 for r in settled if r.is_fraud)
+    result.labels_unknown += len(unknown) - len(again)
+    return again

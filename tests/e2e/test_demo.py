@@ -1,40 +1,93 @@
-"""`arbiter demo` (what `make demo` runs) end to end against the real Postgres."""
+"""`arbiter demo` (what `make demo` runs) end to end against the real Postgres: what it printed and
+what it stored, in --no-serve mode; and, serving, its dashboard answering until Ctrl-C."""
 
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from arbiter.bootstrap import Platform
 from arbiter.store import tables
 
 pytestmark = pytest.mark.integration
+ARBITER = str(Path(sys.executable).with_name("arbiter"))
+CHALLENGERS = ("logreg", "hgb", "dbscan-outlier")
+DETECTORS = ("card-applications", "card-transactions")
 
 
-def test_demo_trains_registers_promotes_and_serves(platform: Platform, cli_env: dict[str, str],
-                                                   tmp_path: Path) -> None:
-    proc = subprocess.run([str(Path(sys.executable).with_name("arbiter")), "demo", "--rows", "4000",
-                           "--workdir", str(tmp_path)], env=cli_env, capture_output=True, text=True, timeout=900)
+def test_demo_tells_the_whole_story(platform: Platform, cli_env: dict[str, str], tmp_path: Path) -> None:
+    proc = subprocess.run([ARBITER, "demo", "--no-serve", "--rows", "4000", "--replay", "500", "--port", "0",
+                           "--label-delay", "1", "--workdir", str(tmp_path)], env=cli_env, capture_output=True,
+                          text=True, timeout=900, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
-    for model in ("card-transactions-rf.v1", "card-transactions-isolation-forest.v1", "card-applications-hgb.v1"):
-        assert model in out
-    assert "card-transactions-rf.v1 -> champion" in out and "served card-applications-rf.v1" in out
+    for detector in DETECTORS:
+        assert f"{detector}-rf.v1 -> champion" in out
+        for recipe in CHALLENGERS:
+            assert f"{detector}-{recipe}.v1" in out
+    assert "certified (sklearn)" in out  # dbscan-outlier, served from its KD-tree
+    assert out.count("replayed 500 applications") == 2 and out.count("answers: 500 scored; errors: none") == 2
+    assert out.count("labels: 500 posted 1 s after their answers") == 2 and "0 unknown to the platform" in out
+    assert "recorded 1,000 decisions\n" in out
+    coverage = out.split("shadow_coverage (per challenger):")[1].split("\n\n")[0]
+    rows = [line.split() for line in coverage.splitlines() if line.strip().startswith("card-")]
+    assert len(rows) == 6 and all(r[1:] == ["500", "500", "0", "0"] for r in rows), rows
+    report = out.split("Champion against challengers")[1]
+    for detector in DETECTORS:
+        table = report.split(f"{detector}: champion {detector}-rf.v1")[1].split("\n\n")[0]
+        lines = [line for line in table.splitlines() if line.startswith(f"{detector}-")]
+        auc_columns = r"\s[01]\.\d{4}\s+[01]\.\d{4}\s+[+-][01]\.\d{4}$"
+        assert len(lines) == 3 and all(re.search(auc_columns, line) for line in lines)
+    assert re.search(r"dashboard: http://127\.0\.0\.1:\d+/dashboard", out)
+
     with platform.sessions() as session:
         statuses = dict(session.execute(select(tables.Model.id, tables.Model.status)).all())
-        trail = session.scalars(select(tables.Promotion)).all()
-    assert len(statuses) == 8
-    assert statuses["card-transactions-rf.v1"] == statuses["card-applications-rf.v1"] == "champion"
-    assert sorted(s for s in statuses.values() if s == "shadow") == ["shadow"] * 6  # three per detector
-    # the held-out applications (800 per detector) went through the champion path and the shadow path
-    with platform.sessions() as session:
         decisions = session.scalar(select(func.count()).select_from(tables.Decision))
+        outcomes = session.scalar(select(func.count()).select_from(tables.Outcome))
         shadow = dict(session.execute(select(tables.ShadowScore.model_id, func.count())
                                       .group_by(tables.ShadowScore.model_id)).all())
-    assert decisions == 1600 and len(shadow) == 6 and set(shadow.values()) == {800}, (decisions, shadow)
-    table = out.split("shadow_coverage (per challenger):")[1].split("\n\n")[0]
-    coverage = [line for line in table.splitlines() if line.strip().startswith("card-")]
-    assert len(coverage) == 6 and all(line.split()[1:] == ["800", "800", "0", "0"] for line in coverage), coverage
-    assert all(p.forced and p.accepted and p.actor == "demo" for p in trail) and len(trail) == 2
+        trail = session.scalars(select(tables.Promotion)).all()
+        maturity = session.scalar(select(tables.ViewSettings.label_maturity_days))
+        with_reference = session.scalar(select(func.count(func.distinct(tables.ModelReferenceBin.model_id))))
+        comparison = session.execute(text("SELECT count(*) FROM champion_challenger_comparison "
+                                          "WHERE challenger_auc IS NOT NULL")).scalar()
+        drift = session.execute(text("SELECT count(DISTINCT model_id) FROM model_drift")).scalar()
+    assert len(statuses) == 8 and sorted(statuses.values()).count("shadow") == 6
+    assert {statuses[f"{d}-rf.v1"] for d in DETECTORS} == {"champion"}
+    assert decisions == outcomes == 1000 and len(shadow) == 6 and set(shadow.values()) == {500}
+    assert len(trail) == 2 and all(p.forced and p.accepted and p.actor == "demo" for p in trail)
+    assert maturity == 0 and with_reference == 8 and comparison == 6 and drift == 8
+    port = int(re.search(r"127\.0\.0\.1:(\d+)/dashboard", out).group(1))
+    with pytest.raises(httpx.ConnectError):  # --no-serve: the gateway is gone
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_demo_keeps_serving_until_ctrl_c(platform: Platform, cli_env: dict[str, str], tmp_path: Path) -> None:
+    proc = subprocess.Popen([ARBITER, "demo", "--rows", "2000", "--replay", "200", "--port", "0", "--workdir",
+                             str(tmp_path)], env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, cwd=tmp_path)
+    try:
+        url = None
+        for line in proc.stdout:  # type: ignore[union-attr]
+            if line.startswith("serving on "):
+                url = line.split()[2]
+                break
+        assert url, "the demo never said it was serving"
+        page = httpx.get(f"{url}/dashboard", timeout=30)
+        assert page.status_code == 200 and "card-transactions-dbscan-outlier.v1" in page.text
+        scored = httpx.post(f"{url}/v1/detectors/card-transactions/score", timeout=10,
+                            json={"data": {"Time": 1.0, "Amount": 12.5, **{f"V{i}": 0.0 for i in range(1, 29)}}})
+        assert scored.status_code == 200 and scored.json()["model"]["name"] == "card-transactions-rf"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/healthz", timeout=2)

@@ -74,11 +74,16 @@ def report(detector: str | None, since_text: str | None, as_json: bool) -> None:
         click.echo(json.dumps([{"detector": e.detector, "champion": e.champion, "challengers": e.challengers}
                                for e in entries], default=str, indent=2))
         return
-    click.echo(f"Champion against challengers, {scope}. AUCs on mature labelled applications only.\n")
+    for line in render(entries, scope):
+        click.echo(line)
+
+
+def render(entries: list[Any], scope: str) -> list[str]:
+    """The report as lines of text: per detector, the champion's line and the challengers' table."""
+    lines = [f"Champion against challengers, {scope}. AUCs on mature labelled applications only.", ""]
     for entry in entries:
-        click.echo(_champion_line(entry))
-        if entry.challengers:
-            click.echo(_challenger_table(entry.challengers))
-        else:
-            click.echo("  no challenger has scored the applications this champion decided")
-        click.echo("")
+        lines.append(_champion_line(entry))
+        lines.append(_challenger_table(entry.challengers) if entry.challengers else
+                     "  no challenger has scored the applications this champion decided")
+        lines.append("")
+    return lines

@@ -1,0 +1,51 @@
+"""docker-compose.yml's shape: no Docker engine runs here, so what can be checked without one is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _compose() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def test_services_health_checks_and_order() -> None:
+    services = _compose()["services"]
+    assert {"postgres", "rabbitmq", "migrate", "gateway", "lb", "worker", "cli"} <= set(services)
+    for name in ("postgres", "rabbitmq", "gateway", "lb"):
+        assert "healthcheck" in services[name], name
+    assert services["rabbitmq"]["image"].endswith("-management")
+    assert services["migrate"]["command"] == ["db", "upgrade"]
+    for name in ("gateway", "worker"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert services[name]["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+
+
+def test_gateways_replicate_behind_the_load_balancer_and_workers_scale() -> None:
+    services = _compose()["services"]
+    gateway, worker, lb = services["gateway"], services["worker"], services["lb"]
+    assert "ports" not in gateway and gateway["deploy"]["replicas"] >= 2  # replicas cannot share a host port
+    assert lb["ports"] == ["8000:8080"] and worker["deploy"]["replicas"] >= 2
+    config = (REPO / "deploy" / "nginx.conf").read_text()
+    assert "server gateway:8000 resolve" in config and "listen 8080" in config
+    assert any(v.endswith(":/etc/nginx/nginx.conf:ro") and v.startswith("./deploy/nginx.conf") for v in lb["volumes"])
+
+
+def test_volumes_for_the_registry_and_a_spool_per_gateway() -> None:
+    compose = _compose()
+    services = compose["services"]
+    assert "registry:/var/lib/arbiter/registry" in services["gateway"]["volumes"]
+    assert "registry:/var/lib/arbiter/registry" in services["worker"]["volumes"]
+    assert "/var/lib/arbiter/spool" in services["gateway"]["volumes"]  # anonymous: one per replica
+    assert {"pgdata", "rabbitdata", "registry"} <= set(compose["volumes"])
+
+
+def test_env_example_names_every_secret_the_compose_file_requires() -> None:
+    compose_text = (REPO / "docker-compose.yml").read_text()
+    example = (REPO / ".env.example").read_text()
+    for name in ("ARBITER_PII_KEY", "ARBITER_ADMIN_TOKEN", "ARBITER_MESSAGE_KEY"):
+        assert f"${{{name}:?" in compose_text and f"{name}=" in example
