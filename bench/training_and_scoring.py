@@ -43,8 +43,9 @@ def timed(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
 
 def scoring_figures(bundle: Path, frame, detector) -> dict:  # type: ignore[no-untyped-def]
     records = frame[detector.field_names].head(1000).to_dict(orient="records")
-    figures = {}
-    for kind in ("onnx", "sklearn"):
+    figures: dict = {"onnx": None}
+    served_by = json.loads((bundle / "manifest.json").read_text())["serving"]["runtime"]
+    for kind in ("onnx", "sklearn") if served_by == "onnx" else ("sklearn",):
         runtime = load_runtime(bundle, kind)
         X = runtime.features.transform(columns_from_frame(frame.head(1000)))
         runtime.score_records(records[:10])  # warm up
@@ -116,9 +117,11 @@ def render(report: dict) -> str:
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for recipe, r in d["recipes"].items():
             o, s = r["scoring"]["onnx"], r["scoring"]["sklearn"]
+            onnx_cells = (f"{o['one_row_ms_p50']:.3f} ({o['one_row_model_only_ms_p50']:.3f}) | "
+                          f"{o['batch_1000_ms_p50']:.1f}") if o else "- (no ONNX form) | -"
             lines.append(
                 f"| {recipe} | {r['train_seconds']:.1f} | {r['roc_auc']:.4f} | {r['pr_auc']:.4f} "
-                f"| {o['one_row_ms_p50']:.3f} ({o['one_row_model_only_ms_p50']:.3f}) | {o['batch_1000_ms_p50']:.1f} "
+                f"| {onnx_cells} "
                 f"| {s['one_row_ms_p50']:.3f} ({s['one_row_model_only_ms_p50']:.3f}) | {s['batch_1000_ms_p50']:.1f} "
                 f"| {r['scoring']['certification_max_abs_diff']:.1e} |")
     return "\n".join(lines) + "\n"
