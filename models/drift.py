@@ -13,12 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from models.schema import Detector
+from models.schema import NUMERIC_KINDS, Detector
 
 BINS = 10
 TOP_FEATURES = 5
 PSI_FLOOR = 1e-4  # an empty bin counts as this share, so one empty bin does not make PSI infinite
-NUMERIC_KINDS = {"number", "integer"}
 
 
 def decile_bins(values: np.ndarray, bins: int = BINS) -> dict[str, Any]:

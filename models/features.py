@@ -28,11 +28,10 @@ import pandas as pd
 
 from models import geo
 from models.drift import decile_bins
-from models.schema import Derived, Detector
+from models.schema import NUMERIC_KINDS, Derived, Detector
 
 Columns = Mapping[str, np.ndarray]
 
-NUMERIC_KINDS = {"number", "integer"}
 NUMERIC_DERIVED = {"geo_distance_km", "reuse_count", "age_years", "hour_of_day"}
 SECONDS_PER_YEAR = 365.2425 * 86400.0
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 FieldKind = Literal["number", "integer", "category", "text", "datetime", "date", "ip"]
+NUMERIC_KINDS = frozenset({"number", "integer"})
 TimeKind = Literal["seconds", "datetime"]
 
 

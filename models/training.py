@@ -101,7 +101,7 @@ def permutation_importance(model: FittedModel, X: np.ndarray, y: np.ndarray, nam
                            rng: np.random.Generator, repeats: int = 2) -> dict[str, float]:
     """Mean drop in validation ROC-AUC when one feature's column is shuffled."""
     base = roc_auc_score(y, model.native_scores(X))
-    used = set((model.details or {}).get("features") or names)  # a model on chosen columns ignores the rest
+    used = set(model.reads or names)  # shuffling a column the model never reads cannot change its scores
     out: dict[str, float] = {}
     for j, name in enumerate(names):
         if name not in used:

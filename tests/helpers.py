@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import onnx
@@ -12,6 +14,22 @@ from models.bundle import MANIFEST, ONNX_MODEL, dumps, file_sha256
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_CSV = REPO.parent / "shared" / "data" / "creditcard-sample.csv"
+ARBITER = str(Path(sys.executable).with_name("arbiter"))
+
+
+def run(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`arbiter ARGS` as a user runs it."""
+    return subprocess.run([ARBITER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    """A failed command: non-zero exit, one line on stderr (progress bars aside) naming `needles`."""
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip() and "%|" not in line]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
 
 
 def copy_bundle(src: Path, dst: Path) -> Path:

@@ -30,6 +30,7 @@ class FittedModel:
     native_method: str
     runtime: str = "onnx"  # how the platform serves it: "onnx", or "sklearn" where ONNX has no fit
     details: dict[str, Any] | None = None  # what the recipe chose while fitting, kept in the manifest
+    reads: list[str] | None = None  # the features the model reads; None: all of them
 
     def native_raw(self, X: np.ndarray) -> np.ndarray:
         """The training library's own raw output."""

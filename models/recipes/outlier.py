@@ -127,7 +127,7 @@ class DbscanOutlierRecipe(Recipe):
         # raw = distance ratio; 1 (the edge of a dense region) -> 0.5, 1.5 -> 0.88 with slope 4
         transform = {"kind": "logistic", "slope": float(params["slope"]), "intercept": -float(params["slope"])}
         return FittedModel(self.name, self.flavour, model, params, transform, "scores", self.artifact_name,
-                           "distance_ratio", runtime="sklearn", details=details)
+                           "distance_ratio", runtime="sklearn", details=details, reads=features)
 
     def to_onnx(self, model: FittedModel, n_features: int) -> bytes | None:
         return None  # neighbour queries have no ONNX operator; served from the KD-tree itself

@@ -34,7 +34,7 @@ class DemoServices:
     port: int
     log_dir: Path
     separate_workers: bool
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -47,10 +47,9 @@ class DemoServices:
             self._spawn("worker", "worker")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for proc in self.processes:
+            for name, proc in self.processes.items():
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{proc.args[-1] if proc.args else 'a process'} exited early; see "
-                                       f"{self.log_dir}")
+                    raise RuntimeError(f"the {name} exited early; see {self.log_dir / f'{name}.log'}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2.0).status_code == 200:
                     return
@@ -61,20 +60,20 @@ class DemoServices:
 
     def _spawn(self, name: str, *args: str) -> None:
         log = (self.log_dir / f"{name}.log").open("ab")
-        self.processes.append(subprocess.Popen([*_ARBITER, *args], stdout=log, stderr=subprocess.STDOUT,
-                                               env=dict(os.environ), start_new_session=True))
+        self.processes[name] = subprocess.Popen([*_ARBITER, *args], stdout=log, stderr=subprocess.STDOUT,
+                                                env=dict(os.environ), start_new_session=True)
 
     def wait(self) -> None:
         """Until a process exits (or Ctrl-C, which the caller handles by calling `stop`)."""
-        while all(p.poll() is None for p in self.processes):
+        while all(p.poll() is None for p in self.processes.values()):
             time.sleep(0.5)
 
     def stop(self) -> None:
         """SIGTERM (the gateway publishes or spools what it holds, a worker finishes its batch), then wait."""
-        for proc in self.processes:
+        for proc in self.processes.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for proc in self.processes:
+        for proc in self.processes.values():
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from models.features import epoch_seconds
-from models.schema import Detector
+from models.schema import NUMERIC_KINDS, Detector
 
 LABEL_BATCH = 5_000
 LABEL_TICK = 0.25
@@ -77,7 +77,7 @@ class ReplayResult:
 def read_rows(path: Path, detector: Detector, limit: int | None = None) -> list[ReplayRow]:
     """The file's rows in time order, each with an application id (the file's, or a fresh one)."""
     # text fields stay text (a zip code "02134" must not become the number 2134)
-    text_fields = {f.name: str for f in detector.fields if f.kind not in ("number", "integer")}
+    text_fields = {f.name: str for f in detector.fields if f.kind not in NUMERIC_KINDS}
     frame = pd.read_csv(path, low_memory=False, dtype=text_fields, keep_default_na=True)
     required = [f.name for f in detector.fields if f.required and f.name != detector.label]
     missing = [name for name in required if name not in frame.columns]

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 
-ARBITER = str(Path(sys.executable).with_name("arbiter"))
+from tests.helpers import ARBITER
 
 
 def free_port() -> int:

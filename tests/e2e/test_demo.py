@@ -4,7 +4,6 @@ what it stored, in --no-serve mode; and, serving, its dashboard answering until 
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -13,9 +12,9 @@ from sqlalchemy import func, select, text
 
 from arbiter.bootstrap import Platform
 from arbiter.store import tables
+from tests.helpers import ARBITER
 
 pytestmark = pytest.mark.integration
-ARBITER = str(Path(sys.executable).with_name("arbiter"))
 CHALLENGERS = ("logreg", "hgb", "dbscan-outlier")
 DETECTORS = ("card-applications", "card-transactions")
 

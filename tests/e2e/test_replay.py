@@ -17,7 +17,7 @@ from arbiter.registry import register_bundle
 from arbiter.store import tables
 from models.synth import synthesize
 from tests.e2e.gateway_process import GatewayProcess, free_port
-from tests.integration.test_cli import assert_one_line_error, run
+from tests.helpers import assert_one_line_error, run
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from arbiter.registry import register_bundle
 from arbiter.store import tables
 from models.synth import synthesize
 from tests.conftest import train_small
+from tests.helpers import ARBITER
 from tests.integration.conftest import PII_KEY
 
 TOKEN = "shadow-admin-token-0123456789"
@@ -33,7 +33,6 @@ ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 MESSAGE_KEY = "shadow-test-message-key"
 DETECTOR = "card-applications"
 CHALLENGER_RECIPES = ("logreg", "hgb", "isolation-forest")
-ARBITER = str(Path(sys.executable).with_name("arbiter"))
 
 
 def rabbitmqctl(*args: str, timeout: float = 120) -> str:

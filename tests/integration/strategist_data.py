@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, insert, update
 
 from arbiter.store import tables
+from models.drift import reference_rows
 
 OLD = datetime(2026, 1, 10, 12, tzinfo=UTC)  # far older than the 30-day maturity window
 
@@ -80,10 +81,7 @@ def seed_champion_and_challengers(conn: Connection, n: int = 400, seed: int = 9)
     conn.execute(insert(tables.Promotion).values(
         detector="card-transactions", action="promote", model_id="m-champ", previous_model_id=None, accepted=True,
         forced=True, gates={}, actor="test", reason="first champion", created_at=OLD))
-    conn.execute(insert(tables.ModelReferenceBin), [
-        {"model_id": "m-good", "kind": kind, "variable": name, "bin": b, "lower_edge": lo, "upper_edge": hi,
-         "expected_share": share}
-        for kind, name in (("score", "score"), ("feature", "V14"))
-        for b, (lo, hi, share) in enumerate(((None, 0.0 if name == "V14" else 0.5, 0.5),
-                                             (0.0 if name == "V14" else 0.5, None, 0.5)))])
+    reference = {"score": {"bin_edges": [0.0, 0.5, 1.0], "bin_share": [0.5, 0.5]},
+                 "features": [{"name": "V14", "bin_edges": [-3.0, 0.0, 3.0], "bin_share": [0.5, 0.5]}]}
+    conn.execute(insert(tables.ModelReferenceBin), [{"model_id": "m-good", **r} for r in reference_rows(reference)])
     return Seeded(labels, champion, challengers, days)

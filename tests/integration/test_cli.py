@@ -2,32 +2,14 @@
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from arbiter.store.migrate import head_revision
-from tests.helpers import SAMPLE_CSV, copy_bundle, perturb_onnx
+from tests.helpers import SAMPLE_CSV, assert_one_line_error, copy_bundle, perturb_onnx, run
 
 pytestmark = pytest.mark.integration
-ARBITER = str(Path(sys.executable).with_name("arbiter"))
-
-
-def run(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ARBITER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode != 0
-    lines = [line for line in proc.stderr.splitlines() if line.strip() and "%|" not in line]
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-
-
 def test_synth_train_register_list(cli_env: dict[str, str], tmp_path: Path) -> None:
     data = tmp_path / "tx.csv"
     proc = run(cli_env, "data", "synth", "--detector", "card-transactions", "--rows", "6000", "--seed", "9",

@@ -6,8 +6,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from arbiter.bootstrap import Platform
+from tests.helpers import assert_one_line_error, run
 from tests.integration.strategist_data import seed_champion_and_challengers
-from tests.integration.test_cli import assert_one_line_error, run
 
 pytestmark = pytest.mark.integration
 

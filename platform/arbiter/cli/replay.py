@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from models.detectors import DETECTORS
+
+if TYPE_CHECKING:
+    from arbiter.replay import ReplayOptions, ReplayResult
 
 
 @click.command("replay")
@@ -55,7 +58,7 @@ def replay(file: Path, detector: str, url: str, rate: float | None, speed: float
         raise click.ClickException(f"no application was scored by {url}: {kind} {example}".strip())
 
 
-def summary_lines(result: Any, options: Any) -> list[str]:
+def summary_lines(result: ReplayResult, options: ReplayOptions) -> list[str]:
     """What a replay achieved, for people: rate, latency percentiles, errors, decisions, labels."""
     target = (f" (target {options.rate:g}/s)" if options.rate else
               f" (at {options.speed:g}x the file's pace)" if options.speed else " (as fast as allowed)")
