@@ -19,3 +19,7 @@ class BundleError(ModelsError):
 
 class CertificationError(BundleError):
     """The serving runtime's scores differ from the training library's beyond the tolerance."""
+
+
+class EngineError(ModelsError):
+    """A training engine (an H2O cluster) cannot be started or reached."""

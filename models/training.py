@@ -31,14 +31,14 @@ from models.errors import DataError, TrainingGateError
 from models.features import FeatureBuilder, columns_from_frame, epoch_seconds
 from models.metrics import best_f1_threshold, classification_report
 from models.quality import data_quality
-from models.recipes.base import FittedModel, Recipe
+from models.recipes.base import Recipe
 from models.schema import Detector
 
 StageProgress = Callable[[str, float], None]
 STAGES = {"features": 0.10, "fit": 0.60, "validate": 0.10, "importance": 0.10, "export": 0.10}
 CERTIFICATION_ROWS = 300
 IMPORTANCE_ROWS = 3000  # permutation importance: features x 2 repeats scorings of this many rows
-LIBRARIES = ("scikit-learn", "numpy", "pandas", "onnx", "onnxruntime", "skl2onnx")
+LIBRARIES = ("scikit-learn", "numpy", "pandas", "onnx", "onnxruntime", "skl2onnx", "onnxmltools", "h2o")
 
 
 @dataclass
@@ -95,25 +95,6 @@ def _stratified_sample(y: np.ndarray, positives: int, total: int, rng: np.random
     pos = rng.permutation(pos)[:positives]
     neg = rng.permutation(neg)[: max(total - pos.size, 0)]
     return np.sort(np.concatenate([pos, neg]))
-
-
-def permutation_importance(model: FittedModel, X: np.ndarray, y: np.ndarray, names: list[str],
-                           rng: np.random.Generator, repeats: int = 2) -> dict[str, float]:
-    """Mean drop in validation ROC-AUC when one feature's column is shuffled."""
-    base = roc_auc_score(y, model.native_scores(X))
-    used = set(model.reads or names)  # shuffling a column the model never reads cannot change its scores
-    out: dict[str, float] = {}
-    for j, name in enumerate(names):
-        if name not in used:
-            out[name] = 0.0
-            continue
-        drops = []
-        for _ in range(repeats):
-            shuffled = X.copy()
-            shuffled[:, j] = rng.permutation(shuffled[:, j])
-            drops.append(base - roc_auc_score(y, model.native_scores(shuffled)))
-        out[name] = round(float(np.mean(drops)), 6)
-    return out
 
 
 def ranked(importance: Mapping[str, float] | None) -> list[dict[str, Any]] | None:
@@ -182,7 +163,8 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
 
     progress("importance", 0.0)
     sample = _stratified_sample(y_valid, 500, IMPORTANCE_ROWS, rng)
-    importance = permutation_importance(fitted, X_valid[sample], y_valid[sample], names, rng)
+    importance = recipe.permutation_importance(fitted, X_valid[sample], y_valid[sample], names, rng)
+    native_metrics = recipe.native_metrics(fitted, X_valid, y_valid)
     progress("importance", 1.0)
 
     progress("export", 0.0)
@@ -217,9 +199,10 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
             "windows": {"split_at": format_time(cut, detector), "training": _window(train_part, detector),
                         "validation": _window(valid_part, detector)},
             "data_quality": data_quality(frame.drop(columns=[TIME_COLUMN]), detector),
-            "metrics": {"validation": validation, "training_roc_auc": train_auc},
+            "metrics": {"validation": validation, "training_roc_auc": train_auc,
+                        **({"native_validation": native_metrics} if native_metrics else {})},
             "threshold": {"value": threshold, "chosen_by": "max F1 on the validation window"},
-            "feature_importance": {"method": "permutation (drop in validation ROC-AUC)", "values": ranked(importance),
+            "feature_importance": {"method": recipe.importance_method, "values": ranked(importance),
                                    "native": ranked(recipe.native_importance(fitted, names))},
             "recipe_details": fitted.details or {},
             "serving": {"runtime": fitted.runtime, "onnx_output": fitted.onnx_output,

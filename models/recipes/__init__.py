@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from models.recipes.base import Recipe
 
-RECIPE_NAMES: tuple[str, ...] = ("rf", "logreg", "hgb", "isolation-forest", "dbscan-outlier")
+RECIPE_NAMES: tuple[str, ...] = ("rf", "logreg", "hgb", "isolation-forest", "dbscan-outlier",
+                                 "h2o-gbm", "h2o-drf", "h2o-glm")
+H2O_RECIPES = frozenset(name for name in RECIPE_NAMES if name.startswith("h2o-"))
 
 
 @cache
 def _catalog() -> dict[str, Recipe]:
+    from models.recipes.h2o_recipes import H2ODrfRecipe, H2OGbmRecipe, H2OGlmRecipe
     from models.recipes.outlier import DbscanOutlierRecipe
     from models.recipes.sklearn_recipes import (
         HistGradientBoostingRecipe,
@@ -26,7 +29,7 @@ def _catalog() -> dict[str, Recipe]:
     )
 
     recipes = (RandomForestRecipe(), LogisticRecipe(), HistGradientBoostingRecipe(), IsolationForestRecipe(),
-               DbscanOutlierRecipe())
+               DbscanOutlierRecipe(), H2OGbmRecipe(), H2ODrfRecipe(), H2OGlmRecipe())
     catalog = {r.name: r for r in recipes}
     assert set(catalog) == set(RECIPE_NAMES), "RECIPE_NAMES is out of step with the recipe classes"
     return catalog
@@ -39,4 +42,4 @@ def get_recipe(name: str) -> Recipe:
     return _catalog()[name]
 
 
-__all__ = ["RECIPE_NAMES", "get_recipe"]
+__all__ = ["H2O_RECIPES", "RECIPE_NAMES", "get_recipe"]

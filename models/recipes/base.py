@@ -81,6 +81,19 @@ class Recipe(ABC):
         """The library's own feature importance, where it has one."""
         return None
 
+    importance_method = "permutation (drop in validation ROC-AUC)"
+
+    def permutation_importance(self, model: FittedModel, X: np.ndarray, y: np.ndarray, names: list[str],
+                               rng: np.random.Generator) -> dict[str, float]:
+        """Mean drop in validation ROC-AUC per shuffled feature (`importance_method` says how)."""
+        from models.importance import permutation_importance
+
+        return permutation_importance(model, X, y, names, rng)
+
+    def native_metrics(self, model: FittedModel, X: np.ndarray, y: np.ndarray) -> dict[str, Any] | None:
+        """The training library's own metrics on the validation window, where it computes them."""
+        return None
+
 
 def _coerce(default: Any, value: Any) -> Any:
     if not isinstance(value, str) or isinstance(default, str):

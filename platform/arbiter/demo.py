@@ -1,7 +1,8 @@
 """The demo: the whole platform on a fresh machine, in one command.
 
 migrate -> synthesize both detectors -> train the champion (`rf`) and three challengers
-(`logreg`, `hgb`, `dbscan-outlier`) on all but the newest rows -> register (verify + certify) ->
+(`logreg`, `hgb`, `dbscan-outlier`; `h2o-gbm` too when Java runs, on a local H2O that is
+stopped once training is done) on all but the newest rows -> register (verify + certify) ->
 promote the champions, shadow the challengers -> start the gateway (and the shadow workers:
 in-process with the embedded broker, `arbiter worker` with RabbitMQ) -> replay the newest rows
 over HTTP with delayed labels -> wait until every decision and shadow score is stored -> the
@@ -11,6 +12,8 @@ comparison report and the dashboard's address -> keep serving until Ctrl-C (or s
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -33,12 +36,13 @@ from arbiter.shadowing import change_shadow
 from arbiter.store import tables
 from models.dataio import TIME_COLUMN, prepare_frame
 from models.detectors import DETECTORS, get_detector
-from models.recipes import get_recipe
+from models.recipes import get_recipe, h2o_engine
 from models.synth import synthesize
 from models.training import STAGES, train
 
 CHAMPION_RECIPE = "rf"  # the seeds' model
 CHALLENGER_RECIPES = ("logreg", "hgb", "dbscan-outlier")
+H2O_CHALLENGER = "h2o-gbm"  # when Java runs
 MIN_FRAUD_RATE = 0.01  # enough frauds in a few thousand replayed rows for the AUCs to mean something
 
 
@@ -51,6 +55,18 @@ class DemoOptions:
     port: int = 8000
     label_delay: float = 2.0
     serve: bool = True
+    h2o: bool | None = None  # None: when Java runs
+
+
+def java_runs() -> bool:
+    """Whether `java -version` works here (H2O trains in a JVM)."""
+    java = shutil.which("java")
+    if java is None:
+        return False
+    try:
+        return subprocess.run([java, "-version"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def run_demo(options: DemoOptions) -> None:
@@ -62,7 +78,12 @@ def run_demo(options: DemoOptions) -> None:
         s = platform.settings
         click.echo(f"database {_where(s.database_url)} at revision {platform.upgrade_database()}; "
                    f"broker {_where(s.broker_url)}")
-        replay_files = {name: _prepare_detector(platform, name, options, run_dir) for name in sorted(DETECTORS)}
+        challengers = _challenger_recipes(options)
+        try:
+            replay_files = {name: _prepare_detector(platform, name, challengers, options, run_dir)
+                            for name in sorted(DETECTORS)}
+        finally:
+            h2o_engine.shutdown()  # the JVM's heap is not needed to serve: the models run as ONNX
         _mature_at_once(platform)
         services = DemoServices(pick_port(options.port), run_dir / "logs", not is_embedded(s.broker_url))
         click.echo(f"\nstarting the gateway on {services.url}"
@@ -89,8 +110,17 @@ def _where(url: str) -> str:
     return url.split("@")[-1] if "@" in url else url
 
 
-def _prepare_detector(platform: Platform, name: str, options: DemoOptions, run_dir: Path) -> Path:
-    """Synthesize, hold out the newest rows for the replay, train and register the four models,
+def _challenger_recipes(options: DemoOptions) -> tuple[str, ...]:
+    h2o = java_runs() if options.h2o is None else options.h2o
+    if options.h2o is None:
+        click.echo(f"Java found: {H2O_CHALLENGER} joins the challengers, trained on a local H2O" if h2o else
+                   f"Java not found: no {H2O_CHALLENGER} challenger (a JDK 8-17 on PATH adds one)")
+    return (*CHALLENGER_RECIPES, H2O_CHALLENGER) if h2o else CHALLENGER_RECIPES
+
+
+def _prepare_detector(platform: Platform, name: str, challengers: tuple[str, ...], options: DemoOptions,
+                      run_dir: Path) -> Path:
+    """Synthesize, hold out the newest rows for the replay, train and register the models,
     promote the champion and shadow the challengers; the replay file."""
     detector = get_detector(name)
     rate = max(detector.fraud_rate, MIN_FRAUD_RATE)
@@ -105,7 +135,7 @@ def _prepare_detector(platform: Platform, name: str, options: DemoOptions, run_d
     click.echo(f"\n{name}: {len(training):,} synthetic rows to train on ({int(training[detector.label].sum())} "
                f"fraud), the newest {int(newest.sum()):,} kept for the replay")
     registered: dict[str, str] = {}
-    for recipe in (CHAMPION_RECIPE, *CHALLENGER_RECIPES):
+    for recipe in (CHAMPION_RECIPE, *challengers):
         out = run_dir / f"{name}-{recipe}"
         with stage_bar(f"  training {recipe}", STAGES) as progress:
             result = train(detector, get_recipe(recipe), training, out, seed=options.seed, progress=progress)
@@ -118,10 +148,10 @@ def _prepare_detector(platform: Platform, name: str, options: DemoOptions, run_d
     with platform.sessions() as session, session.begin():
         promote(session, name, registered[CHAMPION_RECIPE], actor="demo", force=True,
                 reason="demo: first champion, no shadow history yet")
-    for recipe in CHALLENGER_RECIPES:
+    for recipe in challengers:
         change_shadow(platform, registered[recipe], True)  # binds the challenger's queue, then opens its window
     click.echo(f"  {registered[CHAMPION_RECIPE]} -> champion (forced: no shadow history yet, on record); "
-               f"in shadow mode: {', '.join(registered[r] for r in CHALLENGER_RECIPES)}")
+               f"in shadow mode: {', '.join(registered[r] for r in challengers)}")
     return replay_file
 
 

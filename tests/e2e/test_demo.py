@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import func, select, text
 
 from arbiter.bootstrap import Platform
+from arbiter.demo import java_runs
 from arbiter.store import tables
 from tests.helpers import ARBITER
 
 pytestmark = pytest.mark.integration
-CHALLENGERS = ("logreg", "hgb", "dbscan-outlier")
+# h2o-gbm joins when Java runs, as on the CI machine
+CHALLENGERS = ("logreg", "hgb", "dbscan-outlier", *(("h2o-gbm",) if java_runs() else ()))
 DETECTORS = ("card-applications", "card-transactions")
 
 
@@ -30,18 +32,22 @@ def test_demo_tells_the_whole_story(platform: Platform, cli_env: dict[str, str],
         for recipe in CHALLENGERS:
             assert f"{detector}-{recipe}.v1" in out
     assert "certified (sklearn)" in out  # dbscan-outlier, served from its KD-tree
+    if "h2o-gbm" in CHALLENGERS:
+        assert "Java found: h2o-gbm joins the challengers" in out
+        assert all(re.search(rf"{d}-h2o-gbm\.v1 .* certified \(onnx\)", out) for d in DETECTORS), out
+    n = len(CHALLENGERS)
     assert out.count("replayed 500 applications") == 2 and out.count("answers: 500 scored; errors: none") == 2
     assert out.count("labels: 500 posted 1 s after their answers") == 2 and "0 unknown to the platform" in out
     assert "recorded 1,000 decisions\n" in out
     coverage = out.split("shadow_coverage (per challenger):")[1].split("\n\n")[0]
     rows = [line.split() for line in coverage.splitlines() if line.strip().startswith("card-")]
-    assert len(rows) == 6 and all(r[1:] == ["500", "500", "0", "0"] for r in rows), rows
+    assert len(rows) == 2 * n and all(r[1:] == ["500", "500", "0", "0"] for r in rows), rows
     report = out.split("Champion against challengers")[1]
     for detector in DETECTORS:
         table = report.split(f"{detector}: champion {detector}-rf.v1")[1].split("\n\n")[0]
         lines = [line for line in table.splitlines() if line.startswith(f"{detector}-")]
         auc_columns = r"\s[01]\.\d{4}\s+[01]\.\d{4}\s+[+-][01]\.\d{4}$"
-        assert len(lines) == 3 and all(re.search(auc_columns, line) for line in lines)
+        assert len(lines) == n and all(re.search(auc_columns, line) for line in lines)
     assert re.search(r"dashboard: http://127\.0\.0\.1:\d+/dashboard", out)
 
     with platform.sessions() as session:
@@ -56,20 +62,20 @@ def test_demo_tells_the_whole_story(platform: Platform, cli_env: dict[str, str],
         comparison = session.execute(text("SELECT count(*) FROM champion_challenger_comparison "
                                           "WHERE challenger_auc IS NOT NULL")).scalar()
         drift = session.execute(text("SELECT count(DISTINCT model_id) FROM model_drift")).scalar()
-    assert len(statuses) == 8 and sorted(statuses.values()).count("shadow") == 6
+    assert len(statuses) == 2 * (n + 1) and sorted(statuses.values()).count("shadow") == 2 * n
     assert {statuses[f"{d}-rf.v1"] for d in DETECTORS} == {"champion"}
-    assert decisions == outcomes == 1000 and len(shadow) == 6 and set(shadow.values()) == {500}
+    assert decisions == outcomes == 1000 and len(shadow) == 2 * n and set(shadow.values()) == {500}
     assert len(trail) == 2 and all(p.forced and p.accepted and p.actor == "demo" for p in trail)
-    assert maturity == 0 and with_reference == 8 and comparison == 6 and drift == 8
+    assert maturity == 0 and with_reference == 2 * (n + 1) and comparison == 2 * n and drift == 2 * (n + 1)
     port = int(re.search(r"127\.0\.0\.1:(\d+)/dashboard", out).group(1))
     with pytest.raises(httpx.ConnectError):  # --no-serve: the gateway is gone
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
 
 def test_demo_keeps_serving_until_ctrl_c(platform: Platform, cli_env: dict[str, str], tmp_path: Path) -> None:
-    proc = subprocess.Popen([ARBITER, "demo", "--rows", "2000", "--replay", "200", "--port", "0", "--workdir",
-                             str(tmp_path)], env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True, cwd=tmp_path)
+    proc = subprocess.Popen([ARBITER, "demo", "--rows", "2000", "--replay", "200", "--port", "0", "--no-h2o",
+                             "--workdir", str(tmp_path)], env=cli_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, cwd=tmp_path)
     try:
         url = None
         for line in proc.stdout:  # type: ignore[union-attr]

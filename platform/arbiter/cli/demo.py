@@ -20,9 +20,12 @@ import click
               help="seconds between an answer and its label")
 @click.option("--serve/--no-serve", default=True, show_default=True,
               help="keep serving after the report until Ctrl-C")
-def demo(rows: int, replay_rows: int, seed: int, workdir: Path, port: int, label_delay: float, serve: bool) -> None:
+@click.option("--h2o/--no-h2o", default=None,
+              help="train an h2o-gbm challenger on a local H2O  [default: when Java runs]")
+def demo(rows: int, replay_rows: int, seed: int, workdir: Path, port: int, label_delay: float, serve: bool,
+         h2o: bool | None) -> None:
     """Run the whole platform end to end on synthetic data: train, register, promote, shadow,
     replay with delayed labels, report; then keep serving the gateway and its dashboard."""
     from arbiter.demo import DemoOptions, run_demo
 
-    run_demo(DemoOptions(rows, replay_rows, seed, workdir, port, label_delay, serve))
+    run_demo(DemoOptions(rows, replay_rows, seed, workdir, port, label_delay, serve, h2o))

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from models.detectors import DETECTORS, get_detector
-from models.recipes import RECIPE_NAMES, get_recipe
+from models.recipes import H2O_RECIPES, RECIPE_NAMES, get_recipe
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -32,20 +32,27 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="override a hyper-parameter")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--name", default=None, help="model name (default: <detector>-<recipe>)")
+@click.option("--h2o-url", envvar="ARBITER_H2O_URL", default=None, metavar="URL",
+              help="h2o-* recipes: train on the H2O cluster at URL (default: start a local one on 127.0.0.1)")
 def train(detector: str, recipe: str, data_file: Path, out: Path, train_until: str | None, min_auc: float | None,
-          params: tuple[str, ...], seed: int, name: str | None) -> None:
+          params: tuple[str, ...], seed: int, name: str | None, h2o_url: str | None) -> None:
     """Train a model and write a governed, certified bundle to OUT."""
     from arbiter.cli.progress import stage_bar
     from models.dataio import read_dataset
     from models.training import STAGES, parse_time
     from models.training import train as train_bundle
 
-
     det, rec = get_detector(detector), get_recipe(recipe)
     overrides = _params(params)
     rec.resolve_params(overrides, seed)  # fail on a bad --param before reading the data
     until = parse_time(train_until, det) if train_until is not None else None
     frame = read_dataset(data_file, det)
+    if recipe in H2O_RECIPES:
+        from models.recipes import h2o_engine
+
+        h2o_engine.use_cluster(h2o_url)
+        engine = h2o_engine.cluster()
+        click.echo(f"H2O {engine.version} at {engine.url} ({'started here' if engine.owned else 'attached'})", err=True)
     with stage_bar(f"training {recipe}", STAGES) as report:
         result = train_bundle(det, rec, frame, out, train_until=until, min_auc=min_auc, params=overrides,
                               seed=seed, name=name, progress=report)
