@@ -6,6 +6,8 @@ A rule hit decides without the model (and so works even with no champion loaded)
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -49,8 +51,22 @@ class Application:
 Sink = Callable[[str, list[dict[str, Any]], list[dict[str, Any]]], None]
 
 
+_ids = {"prefix": "", "counter": itertools.count()}
+
+
+def _new_id_prefix() -> None:
+    _ids["prefix"], _ids["counter"] = f"app-{uuid.uuid4().hex[:16]}", itertools.count()
+
+
+_new_id_prefix()
+os.register_at_fork(after_in_child=_new_id_prefix)  # a forked worker must not repeat its parent's ids
+
+
 def new_application_id() -> str:
-    return f"app-{uuid.uuid4().hex}"
+    """A unique id for an application sent without one: a random per-process prefix and a counter
+    (next() is atomic under the GIL). A uuid4 per request reads the kernel's random source each
+    time: about 10 us of the event loop's time under load."""
+    return f"{_ids['prefix']}{next(_ids['counter']):012x}"
 
 
 class Scorer:
