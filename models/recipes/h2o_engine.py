@@ -18,6 +18,7 @@ import contextlib
 import io
 import os
 import re
+import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Cluster:
     url: str
     version: str
     server: Any = None
+    log_dir: Path | None = None  # the local JVM's logs, removed when it stops cleanly
 
     @property
     def owned(self) -> bool:
@@ -88,9 +90,10 @@ def start_local(max_mem: str | None = None, nthreads: int = -1) -> Cluster:
                                       jvm_custom_args=TELEMETRY_OFF_JVM)
     except Exception as exc:  # h2o raises bare H2OStartupError/H2OServerError with multi-line text
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EngineError(f"could not start a local H2O (needs Java 8-17 on PATH): {first}") from None
+        raise EngineError(f"could not start a local H2O (needs Java 8-17 on PATH): {first} "
+                          f"(H2O's logs: {log_dir})") from None
     cluster = _connect(server=server)
-    cluster.server = server
+    cluster.server, cluster.log_dir = server, Path(log_dir)
     return cluster
 
 
@@ -135,6 +138,8 @@ def shutdown() -> None:
         h2o.connection().close()
     if current.owned:
         current.server.shutdown()
+        if current.log_dir is not None:
+            shutil.rmtree(current.log_dir, ignore_errors=True)
 
 
 def upload(X: np.ndarray, names: list[str], y: np.ndarray | None = None) -> Any:
