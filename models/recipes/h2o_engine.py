@@ -21,6 +21,7 @@ import re
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,8 +90,7 @@ def start_local(max_mem: str | None = None, nthreads: int = -1) -> Cluster:
                                       port="54321+", bind_to_localhost=True, verbose=False, log_dir=log_dir,
                                       jvm_custom_args=TELEMETRY_OFF_JVM)
     except Exception as exc:  # h2o raises bare H2OStartupError/H2OServerError with multi-line text
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EngineError(f"could not start a local H2O (needs Java 8-17 on PATH): {first} "
+        raise EngineError(f"could not start a local H2O (needs Java 8-17 on PATH): {_first_line(exc)} "
                           f"(H2O's logs: {log_dir})") from None
     cluster = _connect(server=server)
     cluster.server, cluster.log_dir = server, Path(log_dir)
@@ -111,10 +111,14 @@ def _connect(**where: Any) -> Cluster:
             conn = h2o.connect(verbose=False, **where)
     except Exception as exc:
         target = where.get("url") or "the local H2O"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EngineError(f"cannot reach the H2O cluster at {target}: {first}") from None
+        raise EngineError(f"cannot reach the H2O cluster at {target}: {_first_line(exc)}") from None
     h2o.no_progress()
     return Cluster(url=conn.base_url, version=h2o.cluster().version)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def cluster() -> Cluster:
@@ -122,7 +126,10 @@ def cluster() -> Cluster:
     global _current
     if _current is None:
         _current = attach(_configured_url) if _configured_url else start_local()
-        atexit.register(shutdown)  # before H2O's own exit hooks, which print when the JVM is gone
+        # registered after H2O's own exit hooks so that it runs before them (they print when the
+        # JVM is gone); once, however many clusters this process has used
+        atexit.unregister(shutdown)
+        atexit.register(shutdown)
     return _current
 
 
@@ -140,6 +147,26 @@ def shutdown() -> None:
         current.server.shutdown()
         if current.log_dir is not None:
             shutil.rmtree(current.log_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def uploaded(X: np.ndarray, names: list[str], y: np.ndarray | None = None) -> Iterator[Any]:
+    """`upload`, removed from the cluster when the block ends."""
+    import h2o
+
+    frame = upload(X, names, y)
+    try:
+        yield frame
+    finally:
+        h2o.remove(frame)
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Without the H2O client's warnings (such as "install polars for a multi-threaded download")."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def upload(X: np.ndarray, names: list[str], y: np.ndarray | None = None) -> Any:
@@ -172,14 +199,10 @@ def fraud_probability(model: Any, X: np.ndarray, names: list[str]) -> np.ndarray
     """H2O's own predicted probability of the fraud class (label 1) for each row of `X`."""
     import h2o
 
-    frame = upload(X, names)
-    try:
+    with uploaded(X, names) as frame:
         predicted = model.predict(frame)
-    finally:
-        h2o.remove(frame)
     try:
-        with warnings.catch_warnings():  # "install polars for a multi-threaded download": not for these sizes
-            warnings.simplefilter("ignore")
+        with quiet():
             column = predicted["p1"].as_data_frame(use_pandas=True)
         return column["p1"].to_numpy(dtype=np.float64)
     finally:

@@ -8,7 +8,6 @@ against H2O's own predictions on the certification rows like every other recipe.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -51,17 +50,12 @@ class _H2ORecipe(Recipe):
 
     def fit_named(self, X: np.ndarray, y: np.ndarray, names: list[str], params: dict[str, Any],
                   progress: Progress) -> FittedModel:
-        import h2o
-
-        frame = h2o_engine.upload(X, names, y)
-        try:
+        with h2o_engine.uploaded(X, names, y) as frame:
             estimator = self._estimator(params)
             estimator.start(x=names, y=h2o_engine.LABEL_COLUMN, training_frame=frame)
             # the job's progress (H2O's client offers it only through the job it keeps)
             estimator._job.poll(poll_updates=lambda _job, done: progress(min(float(done), 0.99)))
             estimator.join()
-        finally:
-            h2o.remove(frame)
         keep = tempfile.TemporaryDirectory(prefix="arbiter-mojo-")
         mojo = Path(estimator.download_mojo(path=keep.name))
         progress(1.0)
@@ -85,27 +79,16 @@ class _H2ORecipe(Recipe):
     def permutation_importance(self, model: FittedModel, X: np.ndarray, y: np.ndarray, names: list[str],
                                rng: np.random.Generator) -> dict[str, float]:
         """H2O's own permutation importance, run on the cluster (one call, not one per feature)."""
-        import h2o
-
-        frame = h2o_engine.upload(X, names, y)
-        try:
-            with _quiet():
-                table = model.estimator.model.permutation_importance(
-                    frame, metric="AUC", n_repeats=2, seed=int(rng.integers(2**31 - 1)), use_pandas=True)
-        finally:
-            h2o.remove(frame)
+        with h2o_engine.uploaded(X, names, y) as frame, h2o_engine.quiet():
+            table = model.estimator.model.permutation_importance(
+                frame, metric="AUC", n_repeats=2, seed=int(rng.integers(2**31 - 1)), use_pandas=True)
         means = table.mean(axis=1)
         return {name: round(float(means.get(name, 0.0)), 6) for name in names}
 
     def native_metrics(self, model: FittedModel, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         """H2O's own validation metrics (`model_performance` on the validation window)."""
-        import h2o
-
-        frame = h2o_engine.upload(X, model.estimator.names, y)
-        try:
+        with h2o_engine.uploaded(X, model.estimator.names, y) as frame:
             perf = model.estimator.model.model_performance(frame)
-        finally:
-            h2o.remove(frame)
         threshold = perf.find_threshold_by_max_metric("f1")
         return {"source": "h2o model_performance", "roc_auc": float(perf.auc()), "pr_auc": float(perf.aucpr()),
                 "logloss": float(perf.logloss()), "mse": float(perf.mse()), "gini": float(perf.gini()),
@@ -113,15 +96,6 @@ class _H2ORecipe(Recipe):
 
     def to_onnx(self, model: FittedModel, n_features: int) -> bytes:
         raise NotImplementedError
-
-
-@contextlib.contextmanager
-def _quiet() -> Any:
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
 
 
 class H2OGbmRecipe(_H2ORecipe):

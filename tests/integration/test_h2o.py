@@ -24,7 +24,7 @@ from models.certification import certify
 from models.detectors import get_detector
 from models.errors import BundleError
 from models.recipes import get_recipe, h2o_engine
-from models.runtimes import load_runtime, open_bundle
+from models.runtimes import open_bundle
 from models.synth import synthesize
 from models.training import TrainingResult, train
 from models.validation import validate_record
@@ -176,4 +176,3 @@ def test_h2o_models_are_challengers_through_a_worker_and_champions_through_the_g
         h2o_own = _h2o_predictions(h2o_results[recipe], [a["data"] for a, _ in scored])
         np.testing.assert_allclose(gateway, worker, rtol=0, atol=1e-9)  # one model, one answer, either path
         np.testing.assert_allclose(gateway, h2o_own, rtol=0, atol=1e-5)  # and it is H2O's
-    assert load_runtime(h2o_results["h2o-drf"].bundle_dir).kind == "onnx"
