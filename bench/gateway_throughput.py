@@ -5,12 +5,13 @@
 Sets up a scratch Postgres database, RabbitMQ vhost and registry, trains a 100-tree random
 forest for card-transactions, registers and promotes it, starts one `arbiter worker`, then
 loads (with `wrk`, one thread, on loopback) in turn: the bare endpoint (parses the same JSON
-body, returns a constant) and `arbiter serve --workers 1` publishing to RabbitMQ (the worker
-paused during the run; plus variants: the worker consuming on the same CPUs, publishing off,
-and the embedded memory:// + SQLite mode), at concurrency 1 and 32, interleaved, `--rounds`
-times. Reports requests per second, p50/p99 latency and the
-gateway/bare throughput ratio (goal >= 0.6). Needs wrk (`apt-get install wrk`), RabbitMQ
-and Postgres (rabbitmqctl on PATH). Never asserts a time.
+body, returns a constant) and `arbiter serve --workers 1` publishing to RabbitMQ from its
+publisher process (the worker paused during the run; plus variants: the publisher as a thread of
+the gateway process, the worker consuming on the same CPUs, publishing off, and the embedded
+memory:// + SQLite mode), at concurrency 1 and 32, interleaved, `--rounds` times. Reports
+requests per second, p50/p99 latency and the gateway/bare throughput ratio (goal >= 0.6).
+Needs wrk (`apt-get install wrk`), RabbitMQ and Postgres (rabbitmqctl on PATH). Never asserts
+a time.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def main() -> None:
         "bare": ([str(BIN / "uvicorn"), "--app-dir", str(HERE), "bare_app:app", "--log-level", "warning",
                   "--no-access-log"], env, False),
         "gateway": (gateway, env, False),
+        "gateway, publisher thread": (gateway, env | {"ARBITER_PUBLISHER": "thread"}, False),
         "gateway + worker on the same CPUs": (gateway, env, True),
         "gateway, publishing off": (gateway, env | {"ARBITER_PUBLISH": "false"}, False),
         "gateway, embedded (memory://, SQLite)": (gateway, env | {
@@ -148,8 +150,10 @@ def write_report(args: argparse.Namespace, runs: dict) -> None:
              f"{args.rounds} interleaved rounds, {os.cpu_count()} CPUs shared by server, load generator, RabbitMQ "
              "and Postgres. Champion: RandomForest, 100 trees, served by onnxruntime.", "",
              "- **gateway**: the production shape: publishes every decision to RabbitMQ (confirms, persistent, "
-             "quorum queue); the `arbiter worker` that records them in Postgres is paused during the run "
-             "(in production it runs elsewhere) and drains the queue afterwards.",
+             "quorum queue) from its publisher process; the `arbiter worker` that records them in Postgres is "
+             "paused during the run (in production it runs elsewhere) and drains the queue afterwards.",
+             "- **publisher thread**: the same, publishing from a thread of the gateway process "
+             "(`ARBITER_PUBLISHER=thread`, the design before the publisher process).",
              "- **gateway + worker on the same CPUs**: the same, with the worker consuming during the run: "
              "gateway, worker, Postgres, RabbitMQ and wrk share the 2 CPUs.",
              "- **publishing off**: `ARBITER_PUBLISH=false`, nothing recorded (the scoring path alone).",

@@ -59,9 +59,33 @@ def as_float(values: np.ndarray) -> np.ndarray:
         return pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
 
 
+def text_or_none(value: object) -> str | None:
+    """One value as `as_text` reads it: a non-empty string, or None."""
+    return value if isinstance(value, str) and value != "" else None
+
+
 def as_text(values: np.ndarray) -> np.ndarray:
     """Strings as an object array; missing values (None, NaN, NA) become None."""
-    return np.array([v if isinstance(v, str) and v != "" else None for v in values], dtype=object)
+    return np.array([text_or_none(v) for v in values], dtype=object)
+
+
+def email_domain(email: str | None) -> str | None:
+    return email.rsplit("@", 1)[-1].lower() if email and "@" in email else None
+
+
+class NeedsColumns(ValueError):
+    """A value only the column-wise path reads (it coerces text in numeric fields with pandas)."""
+
+
+def _scalar_seconds(value: object, kind: str) -> float:
+    """`epoch_seconds` of a one-value object column, without numpy: same result, to the bit."""
+    if kind != "seconds":
+        return _iso_seconds(value)
+    if value is None:
+        return np.nan
+    if isinstance(value, int | float):
+        return float(value)
+    raise NeedsColumns(f"time value of type {type(value).__name__}")
 
 
 def epoch_seconds(values: np.ndarray, kind: str) -> np.ndarray:
@@ -121,7 +145,11 @@ class ReuseTable:
         texts = as_text(values)
         if reference_rows:  # the row itself is in the window: do not count it
             return np.array([0 if v is None else self.counts.get(self.digest(v), 1) - 1 for v in texts], float)
-        return np.array([0 if v is None else self.counts.get(self.digest(v), 0) for v in texts], float)
+        return np.array([self.count(v) for v in texts], float)
+
+    def count(self, value: str | None) -> float:
+        """Occurrences of one (serving-time) value in the reference window."""
+        return 0.0 if value is None else float(self.counts.get(self.digest(value), 0))
 
 
 class FeatureBuilder:
@@ -154,8 +182,7 @@ class FeatureBuilder:
     def _derive_one(self, spec: Derived, cols: Columns, reference_rows: bool) -> np.ndarray:
         det = self.detector
         if spec.transform == "email_domain":
-            emails = as_text(cols[spec.sources[0]])
-            return np.array([e.rsplit("@", 1)[-1].lower() if e and "@" in e else None for e in emails], object)
+            return np.array([email_domain(e) for e in as_text(cols[spec.sources[0]])], object)
         if spec.transform == "geo_distance_km":
             zips, ips = as_text(cols[spec.sources[0]]), as_text(cols[spec.sources[1]])
             return geo.region_distance_km([geo.zip_region(z) for z in zips], [geo.ip_region(i) for i in ips])
@@ -236,6 +263,10 @@ class FeatureBuilder:
 
     def transform_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """The serving path: a list of validated records -> the feature matrix."""
+        if len(records) == 1:  # the gateway's call: one application, without numpy's per-call overhead
+            row = self.transform_one(records[0])
+            if row is not None:
+                return row
         plan = self._plan()
         block = None
         if plan.raw_numeric:
@@ -246,6 +277,48 @@ class FeatureBuilder:
                                          columns_from_records(records, plan.raw_numeric).values()])
             block = block.reshape(len(records), len(plan.raw_numeric))
         return self._assemble(columns_from_records(records, plan.other_fields), block, len(records), False)
+
+    def transform_one(self, record: Mapping[str, Any]) -> np.ndarray | None:
+        """One record's 1-row matrix, equal to the bit to the column-wise path's, in plain Python (a few
+        microseconds instead of ~40 numpy calls); None for a record only the column-wise path reads."""
+        plan = self._plan()
+        try:
+            derived = {spec.name: self._derive_scalar(spec, record) for spec in plan.derived_specs}
+        except NeedsColumns:
+            return None
+        row = [0.0] * len(plan.names)
+        for name, is_derived, value_at, missing_at, median in plan.numeric_slots:
+            value = derived[name] if is_derived else record.get(name)
+            if value is None or value != value:  # missing or NaN: the median, and the indicator if any
+                row[value_at] = median
+                if missing_at >= 0:
+                    row[missing_at] = 1.0
+            elif isinstance(value, int | float):
+                row[value_at] = float(value)  # via float64, as the column-wise path converts
+            else:
+                return None
+        for name, is_derived, positions in plan.level_slots:
+            position = positions.get(text_or_none(derived[name] if is_derived else record.get(name)))
+            if position is not None:
+                row[position] = 1.0
+        return np.array([row], dtype=np.float32)
+
+    def _derive_scalar(self, spec: Derived, record: Mapping[str, Any]) -> Any:
+        """`_derive_one` for one record (serving time, so never a reference row)."""
+        source = [record.get(name) for name in spec.sources]
+        if spec.transform == "email_domain":
+            return email_domain(text_or_none(source[0]))
+        if spec.transform == "geo_distance_km":  # numpy's trigonometry, exactly as the column-wise path
+            return float(geo.region_distance_km([geo.zip_region(text_or_none(source[0]))],
+                                                [geo.ip_region(text_or_none(source[1]))])[0])
+        if spec.transform == "reuse_count":
+            return self.reuse[spec.name].count(text_or_none(source[0]))
+        if spec.transform == "age_years":
+            at = _scalar_seconds(source[1], self.detector.time_kind)
+            return (at - _scalar_seconds(source[0], "datetime")) / SECONDS_PER_YEAR
+        if spec.transform == "hour_of_day":  # Python's float % is numpy's mod (sign of the divisor)
+            return (_scalar_seconds(source[0], self.detector.time_kind) % 86400.0) / 3600.0
+        raise ValueError(f"unknown transform {spec.transform!r}")
 
     def _assemble(self, cols: Columns, block: np.ndarray | None, n: int, reference_rows: bool) -> np.ndarray:
         plan = self._plan()
@@ -325,6 +398,9 @@ class _Plan:
     missing_positions: list[int]
     missing_slots: list[int]
     level_positions: list[list[int]]
+    derived_specs: list[Derived]  # the derived features in use, in declaration order
+    numeric_slots: list[tuple[str, bool, int, int, float]]  # name, derived?, value at, indicator at (-1), median
+    level_slots: list[tuple[str, bool, dict[str, int]]]  # name, derived?, level -> position
 
     @classmethod
     def of(cls, fb: FeatureBuilder) -> _Plan:
@@ -349,8 +425,14 @@ class _Plan:
             levels.append(list(range(position, position + len(spec["levels"]))))
             position += len(spec["levels"])
         medians = np.array([s["median"] for s in fb.numeric], dtype=np.float64)
+        indicator = dict(zip(missing_slots, missing, strict=True))
+        numeric_slots = [(s["name"], s["name"] in derived_names, values[k], indicator.get(k, -1), float(s["median"]))
+                         for k, s in enumerate(fb.numeric)]
+        level_slots = [(s["name"], s["name"] in derived_names, dict(zip(s["levels"], positions, strict=True)))
+                       for s, positions in zip(fb.categorical, levels, strict=True)]
+        derived_specs = [d for d in fb.detector.derived if d.name in used]
         return cls(fb.feature_names, raw_numeric, raw_slots, derived_numeric, used, other, medians, values,
-                   missing, missing_slots, levels)
+                   missing, missing_slots, levels, derived_specs, numeric_slots, level_slots)
 
 
 def _n_rows(cols: Columns) -> int:

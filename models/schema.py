@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 FieldKind = Literal["number", "integer", "category", "text", "datetime", "date", "ip"]
@@ -58,6 +59,11 @@ class Detector:
     @property
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    @cached_property
+    def field_set(self) -> frozenset[str]:
+        """The field names as a set, built once (validation looks every key of every record up in it)."""
+        return frozenset(f.name for f in self.fields)
 
     @property
     def pii_fields(self) -> list[str]:

@@ -34,8 +34,11 @@ def _pattern(expr: str) -> re.Pattern[str]:
     return re.compile(expr)
 
 
+_NUMBER_TYPES = (int, float)
+
+
 def _number(f: Field, value: Any) -> tuple[Any, str | None]:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
         return None, "must be a number"
     if isinstance(value, float) and not math.isfinite(value):
         return None, "must be a finite number"
@@ -95,7 +98,7 @@ def validate_record(detector: Detector, record: Any) -> tuple[dict[str, Any], li
         return {}, [FieldError("data", "must be an object")]
     clean: dict[str, Any] = {}
     errors: list[FieldError] = []
-    known = set(detector.field_names)
+    known = detector.field_set
     for name in record:
         if name not in known:
             shown = name if isinstance(name, str) and len(name) <= 64 else f"{str(name)[:64]}..."

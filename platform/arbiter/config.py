@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
     worker_max_wait: float = Field(0.2, gt=0, le=60, description="seconds a worker waits to fill a batch")
     worker_max_attempts: int = Field(3, ge=1, le=100, description="failures before a message is dead-lettered")
     publish_capacity: int = Field(100_000, ge=100, description="messages the gateway holds in memory for publishing")
+    publisher: Literal["process", "thread"] = Field(
+        "process", description="where a gateway process publishes to RabbitMQ: a child process of its own "
+                               "(off the gateway's GIL) or a thread; memory:// always uses a thread")
 
     @property
     def api_key_set(self) -> frozenset[str]:

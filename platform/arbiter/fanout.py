@@ -13,6 +13,7 @@ from arbiter import plugins
 from arbiter.bootstrap import Platform
 from arbiter.broker.factory import is_embedded, make_publisher
 from arbiter.broker.publisher import Publisher
+from arbiter.broker.relay import RelayPublisher
 
 
 class Fanout:
@@ -22,12 +23,12 @@ class Fanout:
         self.platform = platform
         self.embedded_broker = is_embedded(platform.settings.broker_url)
         self.run_workers = self.embedded_broker if run_workers is None else run_workers
-        self.publisher: Publisher = make_publisher(platform.settings, platform.broker)
+        self.publisher: Publisher | RelayPublisher = make_publisher(platform.settings, platform.broker)
         self.enabled = platform.settings.publish
         self.workers: Any = None
 
     @property
-    def sink(self) -> Publisher | None:
+    def sink(self) -> Publisher | RelayPublisher | None:
         """What the Scorer hands results to; None when publishing is switched off (ARBITER_PUBLISH=false)."""
         return self.publisher if self.enabled else None
 

@@ -20,11 +20,13 @@ def free_port() -> int:
 class GatewayProcess:
     """`arbiter serve` on a free loopback port; stopped (and reaped) on exit."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 1, *, own_group: bool = False) -> None:
+        """`own_group`: a process group of its own, so a test can signal it as a terminal's Ctrl-C would."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen([ARBITER, "serve", "--port", str(self.port), "--workers", str(workers)],
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                     start_new_session=own_group)
 
     def wait_until_up(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

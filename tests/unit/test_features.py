@@ -116,3 +116,48 @@ def test_epoch_seconds_is_independent_of_pandas_resolution() -> None:
     expected = 1767225600.0
     assert epoch_seconds(text, "datetime").tolist() == [expected, expected]
     assert epoch_seconds(native, "datetime").tolist() == [expected]
+
+
+def _edge_cases(records: list[dict], detector_name: str) -> list[dict]:
+    """Records the single-record path must read exactly as the column-wise path does."""
+    first = records[0]
+    out = [{k: v for i, (k, v) in enumerate(first.items()) if i % 3 != j} for j in range(3)]  # keys left out
+    out += [{k: None for k in first}, {}]  # everything missing
+    numeric = [k for k, v in first.items() if isinstance(v, float)]
+    out += [first | {k: 0} for k in numeric[:3]]  # ints where floats were
+    out += [first | {k: -1e308} for k in numeric[:2]]  # huge values, rounded to float32 the same way
+    out += [first | {k: 16_777_217} for k in numeric[:2]]  # an int that float32 cannot hold: via float64
+    if detector_name == "card-applications":
+        out += [first | {"zip": "00000", "ip": "10.0.0.1"}, first | {"zip": "9", "ip": "::1"}, first | {"ip": ""},
+                first | {"email": "no-at-sign"}, first | {"email": "A@EXAMPLE.COM"}, first | {"email": ""},
+                first | {"channel": "carrier-pigeon"}, first | {"date_of_birth": "not a date"},
+                first | {"submitted_at": "2026-03-01T23:59:59.999999+14:00"}, first | {"device_id": ""}]
+    else:
+        out += [first | {"Time": t} for t in (86_399.999999, 86_400.0, 0, None)]
+    return out
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")  # -1e308 is -inf in float32
+@pytest.mark.parametrize("detector_name", ["card-applications", "card-transactions"])
+def test_one_record_path_equals_the_column_path_to_the_bit(detector_name: str, app_frame: pd.DataFrame,
+                                                            tx_frame: pd.DataFrame) -> None:
+    detector = get_detector(detector_name)
+    frame = app_frame if detector_name == "card-applications" else tx_frame
+    fb = FeatureBuilder(detector).fit(columns_from_frame(frame))
+    records = json.loads(frame[detector.field_names].iloc[:400].to_json(orient="records"))
+    records += _edge_cases(records, detector_name)
+    for record in records:
+        one = fb.transform_one(record)
+        assert one is not None, record
+        column_wise = fb.transform_records([record, record])[:1]  # two records: the column-wise path
+        assert one.dtype == column_wise.dtype == np.float32 and one.shape == column_wise.shape
+        assert one.tobytes() == column_wise.tobytes(), (record, fb.feature_names)
+        assert fb.transform_records([record]).tobytes() == one.tobytes()
+
+
+def test_a_record_only_the_column_path_reads_falls_back_to_it(tx_frame: pd.DataFrame) -> None:
+    detector = get_detector("card-transactions")
+    fb = FeatureBuilder(detector).fit(columns_from_frame(tx_frame))
+    record = json.loads(tx_frame[detector.field_names].iloc[:1].to_json(orient="records"))[0] | {"Time": "3600"}
+    assert fb.transform_one(record) is None  # text in a numeric field: pandas coerces it column-wise
+    assert fb.transform_records([record]).tobytes() == fb.transform_records([record, record])[:1].tobytes()

@@ -6,6 +6,8 @@ from arbiter.broker.amqp import AmqpBroker
 from arbiter.broker.codec import MessageCodec
 from arbiter.broker.memory import MemoryBroker
 from arbiter.broker.publisher import Publisher
+from arbiter.broker.relay import RelayPublisher
+from arbiter.broker.relay_wire import MAX_FRAME, RelayConfig
 from arbiter.broker.spool import Spool
 from arbiter.broker.transport import Broker
 from arbiter.config import Settings
@@ -33,5 +35,12 @@ def make_codec(settings: Settings) -> MessageCodec:
     return MessageCodec(settings.message_key.get_secret_value() if settings.message_key else None)
 
 
-def make_publisher(settings: Settings, broker: Broker) -> Publisher:
-    return Publisher(broker, Spool(settings.spool_dir), make_codec(settings), capacity=settings.publish_capacity)
+def make_publisher(settings: Settings, broker: Broker) -> Publisher | RelayPublisher:
+    """The gateway's publisher: in a child process for RabbitMQ (unless ARBITER_PUBLISHER=thread), a thread
+    for the in-process broker, which only exists in this process."""
+    spool = Spool(settings.spool_dir)
+    if settings.publisher == "process" and not is_embedded(settings.broker_url):
+        key = settings.message_key.get_secret_value() if settings.message_key else None
+        return RelayPublisher(RelayConfig(settings.broker_url, str(settings.spool_dir), key,
+                                          settings.publish_capacity, MAX_FRAME), spool)
+    return Publisher(broker, spool, make_codec(settings), capacity=settings.publish_capacity)

@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,11 +45,16 @@ LIVE_LINGER = 0.025  # while connected: 25 ms of applications per confirmed publ
 
 
 class Publisher:
-    """`publisher(detector, records, results)` is the Scorer's sink; `start()` / `close()` bound its thread."""
+    """`publisher(detector, records, results)` is the Scorer's sink; `start()` / `close()` bound its thread.
+
+    `on_settled(n)` is called from the thread after each batch with how many submitted items it settled
+    (confirmed by the broker, spooled, or counted lost), always in submission order.
+    """
 
     def __init__(self, broker: Broker, spool: Spool, codec: MessageCodec, *, capacity: int = 100_000,
-                 max_backoff: float = 5.0) -> None:
+                 max_backoff: float = 5.0, on_settled: Callable[[int], None] | None = None) -> None:
         self.broker, self.spool, self.codec = broker, spool, codec
+        self._on_settled = on_settled
         self._queue: queue.Queue[Item] = queue.Queue(maxsize=capacity)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
@@ -62,11 +68,15 @@ class Publisher:
         self.update_gauges()
 
     def __call__(self, detector: str, records: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
+        self.submit((detector, records, results, datetime.now(UTC)))
+
+    def submit(self, item: Item, *, block: bool = False) -> None:
+        """Queue one item; with `block`, wait for room instead of dropping it when the queue is full."""
         try:
-            self._queue.put_nowait((detector, records, results, datetime.now(UTC)))
+            self._queue.put(item, block=block)
         except queue.Full:
-            DROPPED.inc(len(results))
-            log.error("publish queue full: %d messages dropped", len(results))
+            DROPPED.inc(len(item[2]))
+            log.error("publish queue full: %d messages dropped", len(item[2]))
 
     @property
     def pending(self) -> int:
@@ -129,6 +139,8 @@ class Publisher:
                 self._to_spool(messages)
                 for _ in items:
                     self._queue.task_done()
+                if self._on_settled is not None:
+                    self._on_settled(len(items))
             if self._connection is not None:  # replay between live batches, so the spool drains under load too
                 self._replay(self._connection)
             if not items and self._connection is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -24,11 +25,23 @@ def _scorer(request: Request) -> Scorer:
     return request.app.state.scorer
 
 
+@cache
+def _decided(detector: str, decision: str) -> Any:
+    # labels() takes a lock and validates the values on every call; the child it returns never changes
+    # (detectors are declared, decisions are three), so look each one up once
+    return REQUESTS.labels(detector, decision)
+
+
+@cache
+def _timed(detector: str) -> Any:
+    return LATENCY.labels(detector)
+
+
 def observe(results: list[dict[str, Any]], detector: str) -> None:
     for r in results:
-        REQUESTS.labels(detector, r["decision"]).inc()
+        _decided(detector, r["decision"]).inc()
     if results:
-        LATENCY.labels(detector).observe(results[0]["elapsed_ms"] / 1e3)
+        _timed(detector).observe(results[0]["elapsed_ms"] / 1e3)
 
 
 @router.post("/detectors/{detector}/score",
