@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import onnx
@@ -73,3 +74,13 @@ def perturb_onnx(bundle: Path, delta: float = 0.05) -> None:
     assert changed, "nothing to perturb in this ONNX graph"
     onnx.save(model, bundle / ONNX_MODEL)
     reseal(bundle)
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool:  # type: ignore[no-untyped-def]
+    """Poll `predicate` until it is true (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

@@ -13,6 +13,7 @@ import pytest
 
 from arbiter.broker.relay import RelayPublisher
 from tests.e2e.gateway_process import GatewayProcess
+from tests.helpers import wait_until
 from tests.integration.shadow_rig import DETECTOR, ShadowRig, application_bundles, rabbit_url, rig
 from tests.integration.test_shadow_path import _assert_exact
 
@@ -33,15 +34,6 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:  # a zombie has exited: its parent has yet to reap it
         return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _wait(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _metric(client, name: str) -> float:  # type: ignore[no-untyped-def]
@@ -65,7 +57,7 @@ def test_a_publisher_process_killed_with_frames_in_hand_loses_nothing(rig: Shado
     time.sleep(0.2)
     assert publisher.pending > 0  # really in hand when it dies
     os.kill(first, signal.SIGKILL)
-    assert _wait(lambda: publisher.child_pid not in (None, first)), "no new publisher process"
+    assert wait_until(lambda: publisher.child_pid not in (None, first), 30), "no new publisher process"
 
     assert all(rig.score(a) == 200 for a in applications[2 * N // 3:])  # the gateway never stopped answering
     assert rig.client.app.state.fanout.flush(60)
@@ -80,11 +72,11 @@ def test_the_publisher_process_never_outlives_its_gateway(rig: ShadowRig) -> Non
         url = f"{gateway.url}/v1/detectors/{DETECTOR}/score"
         for application in rig.applications(50, "orphan"):
             assert httpx.post(url, json=application, timeout=10).status_code == 200
-        assert _wait(lambda: len(_children(gateway.proc.pid)) == 1)
+        assert wait_until(lambda: len(_children(gateway.proc.pid)) == 1, 30)
         [child] = _children(gateway.proc.pid)
         gateway.proc.kill()  # SIGKILL: the gateway cannot close anything
         gateway.proc.wait()
-        assert _wait(lambda: not _alive(child)), "the publisher process outlived its gateway"
+        assert wait_until(lambda: not _alive(child), 30), "the publisher process outlived its gateway"
 
 
 def test_ctrl_c_on_the_process_group_publishes_everything_before_it_stops(rig: ShadowRig) -> None:
@@ -96,6 +88,6 @@ def test_ctrl_c_on_the_process_group_publishes_everything_before_it_stops(rig: S
         [child] = _children(gateway.proc.pid)
         os.killpg(gateway.proc.pid, signal.SIGINT)  # the terminal's Ctrl-C: the gateway and its publisher
         assert gateway.proc.wait(timeout=60) == 0
-        assert _wait(lambda: not _alive(child))
+        assert wait_until(lambda: not _alive(child), 30)
     rig.start_worker()
     _assert_exact(rig, rig.wait_for(1000), 1000)

@@ -15,6 +15,7 @@ from arbiter.broker.memory import MemoryBroker
 from arbiter.broker.publisher import Publisher
 from arbiter.broker.spool import CLAIMED, Spool
 from arbiter.broker.transport import BrokerUnavailable, OutboundMessage, PartialPublish
+from tests.helpers import wait_until
 
 RECORD = {"email": "jane.doe@example.com", "ssn": "123-45-6789", "income": 50000.0}
 RESULT = {"application_id": "app-1", "decision": "approve", "score": 0.1, "reasons": []}
@@ -134,15 +135,6 @@ class FlakyBroker:
     def close(self) -> None: ...
 
 
-def _wait(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_the_publisher_spools_while_the_broker_is_down_and_replays_when_it_returns(tmp_path: Path) -> None:
     broker = FlakyBroker()
     publisher = Publisher(broker, Spool(tmp_path), MessageCodec(), max_backoff=0.1)
@@ -156,11 +148,11 @@ def test_the_publisher_spools_while_the_broker_is_down_and_replays_when_it_retur
         assert publisher.state.startswith("unreachable") and broker.received == []
         broker.break_after = 1
         broker.up = True  # back, but the connection breaks after one confirm
-        assert _wait(lambda: broker.up is False)
+        assert wait_until(lambda: broker.up is False)
         broker.up = True
         def ids() -> set[str]:
             return {a.application_id for m in broker.received for a in MessageCodec().decode(m.body)}
-        assert _wait(lambda: publisher.drained() and len(ids()) == 50)
+        assert wait_until(lambda: publisher.drained() and len(ids()) == 50)
     finally:
         publisher.close()
     assert len(broker.received) < 50  # grouped: fewer messages than applications

@@ -82,6 +82,7 @@ class RelayPublisher:
         self._child: _Child | None = None
         self._next_spawn, self._backoff = 0.0, RESPAWN_BACKOFF[0]
         self._limit = config.max_frame
+        self._close_timeout = 10.0
 
     # -- the request side (any thread) ---------------------------------------------------------
     def __call__(self, detector: str, records: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
@@ -124,6 +125,7 @@ class RelayPublisher:
 
     def close(self, timeout: float = 10.0) -> None:
         """Hand everything to the publisher process, let it publish or spool it, and wait for it to exit."""
+        self._close_timeout = timeout
         self._stop.set()
         self._wake.set()
         if self._thread.is_alive():
@@ -151,7 +153,7 @@ class RelayPublisher:
                 log.exception("publisher relay tick failed")
             if stopping:
                 break
-        self._shut_down(timeout=10.0)
+        self._shut_down(self._close_timeout)
 
     def _make_frames(self) -> None:
         batch: list[tuple[str, list, list, float]] = []
