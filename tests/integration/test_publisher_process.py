@@ -54,8 +54,8 @@ def test_a_publisher_process_killed_with_frames_in_hand_loses_nothing(rig: Shado
 
     os.kill(first, signal.SIGSTOP)  # it takes nothing more: frames pile up unsettled in the gateway
     assert all(rig.score(a) == 200 for a in applications[N // 3:2 * N // 3])
-    time.sleep(0.2)
-    assert publisher.pending > 0  # really in hand when it dies
+    time.sleep(0.2)  # the relay frames and sends them; the stopped child settles none
+    assert publisher.pending >= N // 3  # every call since the stop is in hand when it dies
     os.kill(first, signal.SIGKILL)
     assert wait_until(lambda: publisher.child_pid not in (None, first), 30), "no new publisher process"
 

@@ -7,7 +7,7 @@ from arbiter.broker.codec import MessageCodec
 from arbiter.broker.memory import MemoryBroker
 from arbiter.broker.publisher import Publisher
 from arbiter.broker.relay import RelayPublisher
-from arbiter.broker.relay_wire import MAX_FRAME, RelayConfig
+from arbiter.broker.relay_wire import RelayConfig
 from arbiter.broker.spool import Spool
 from arbiter.broker.transport import Broker
 from arbiter.config import Settings
@@ -31,8 +31,12 @@ def is_embedded(url: str) -> bool:
     return url.startswith("memory://")
 
 
+def _message_key(settings: Settings) -> str | None:
+    return settings.message_key.get_secret_value() if settings.message_key else None
+
+
 def make_codec(settings: Settings) -> MessageCodec:
-    return MessageCodec(settings.message_key.get_secret_value() if settings.message_key else None)
+    return MessageCodec(_message_key(settings))
 
 
 def make_publisher(settings: Settings, broker: Broker) -> Publisher | RelayPublisher:
@@ -40,7 +44,6 @@ def make_publisher(settings: Settings, broker: Broker) -> Publisher | RelayPubli
     for the in-process broker, which only exists in this process."""
     spool = Spool(settings.spool_dir)
     if settings.publisher == "process" and not is_embedded(settings.broker_url):
-        key = settings.message_key.get_secret_value() if settings.message_key else None
-        return RelayPublisher(RelayConfig(settings.broker_url, str(settings.spool_dir), key,
-                                          settings.publish_capacity, MAX_FRAME), spool)
+        return RelayPublisher(RelayConfig(settings.broker_url, str(settings.spool_dir), _message_key(settings),
+                                          settings.publish_capacity), spool)
     return Publisher(broker, spool, make_codec(settings), capacity=settings.publish_capacity)

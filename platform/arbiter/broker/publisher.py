@@ -44,6 +44,12 @@ SPOOL_LINGER = 0.1  # while the broker is away: gather for this long, so one fsy
 LIVE_LINGER = 0.025  # while connected: 25 ms of applications per confirmed publish (adds ~25 ms of shadow lag)
 
 
+def count_dropped(applications: int) -> None:
+    """Applications not published because the memory bound was reached: counted and logged, never silent."""
+    DROPPED.inc(applications)
+    log.error("publish queue full: %d messages dropped", applications)
+
+
 class Publisher:
     """`publisher(detector, records, results)` is the Scorer's sink; `start()` / `close()` bound its thread.
 
@@ -75,8 +81,7 @@ class Publisher:
         try:
             self._queue.put(item, block=block)
         except queue.Full:
-            DROPPED.inc(len(item[2]))
-            log.error("publish queue full: %d messages dropped", len(item[2]))
+            count_dropped(len(item[2]))
 
     @property
     def pending(self) -> int:

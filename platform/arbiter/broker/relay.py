@@ -34,13 +34,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arbiter.broker import publisher as publishing
-from arbiter.broker.relay_wire import OversizedRecord, RelayConfig, Status, frame, frame_limit, pack
+from arbiter.broker.relay_wire import OversizedRecord, RelayConfig, Status, frame, pack, socket_frame_limit, socket_pair
 from arbiter.broker.spool import Spool
 
 log = logging.getLogger(__name__)
 LINGER = 0.01  # gather this long before framing: one frame (and one wake-up) per ~10 ms of traffic
 IDLE_TICK = 0.5  # how often an idle relay thread looks at its child and at the status reports
-SEND_BUFFER = 4 * 1024 * 1024  # asked of the kernel; capped by net.core.wmem_max
 RESPAWN_BACKOFF = (0.2, 10.0)
 STABLE_AFTER = 5.0  # a child that lived this long resets the respawn backoff
 COUNTERS = {"published": publishing.PUBLISHED, "spooled": publishing.SPOOLED, "dropped": publishing.DROPPED,
@@ -67,7 +66,9 @@ class RelayPublisher:
     """The Scorer's sink when publishing to RabbitMQ; same interface as `Publisher`."""
 
     def __init__(self, config: RelayConfig, spool: Spool) -> None:
-        self.config, self.spool = config, spool  # the spool is written by the child; read here for its depth
+        # the frames this gateway packs and the child receives share one limit, fixed before the first frame
+        self.config = dataclasses.replace(config, max_frame=socket_frame_limit())
+        self.spool = spool  # written by the child; read here for its depth
         self.capacity = config.capacity
         self.state = "starting"
         self._buffer: deque[Any] = deque()
@@ -81,14 +82,12 @@ class RelayPublisher:
         self._markers: list[_Marker] = []
         self._child: _Child | None = None
         self._next_spawn, self._backoff = 0.0, RESPAWN_BACKOFF[0]
-        self._limit = config.max_frame
         self._close_timeout = 10.0
 
     # -- the request side (any thread) ---------------------------------------------------------
     def __call__(self, detector: str, records: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
         if len(self._buffer) + self._unsettled >= self.capacity:
-            publishing.DROPPED.inc(len(results))
-            log.error("publish queue full: %d messages dropped", len(results))
+            publishing.count_dropped(len(results))
             return
         self._buffer.append((detector, records, results, time.time()))
         if self._idle:  # only an idle relay thread needs waking; a busy one comes back every LINGER
@@ -118,10 +117,6 @@ class RelayPublisher:
         self._buffer.append(marker)
         self._wake.set()  # an idle thread comes at once; a busy one within LINGER
         return marker.done.wait(timeout)
-
-    def drained(self) -> bool:
-        """Nothing in memory and nothing in the spool: everything submitted is on the broker."""
-        return self.flush(timeout=5.0) and self.spool.depth() == 0
 
     def close(self, timeout: float = 10.0) -> None:
         """Hand everything to the publisher process, let it publish or spool it, and wait for it to exit."""
@@ -173,12 +168,12 @@ class RelayPublisher:
         if not items:
             return
         try:
-            pieces = pack(items, self._limit)
+            pieces = pack(items, self.config.max_frame)
         except OversizedRecord:  # one record over the limit: find it, keep the rest
             pieces = []
             for item in items:
                 try:
-                    pieces += pack([item], self._limit)
+                    pieces += pack([item], self.config.max_frame)
                 except OversizedRecord as exc:
                     publishing.LOST.inc(len(item[2]))
                     log.error("%d applications not published: %s", len(item[2]), exc)
@@ -194,10 +189,8 @@ class RelayPublisher:
         for seq, _, data in itertools.islice(self._frames, self._sent - self._acked, None):
             try:
                 child.sock.send(data)
-            except BlockingIOError:
-                return  # the child's buffer is full: the rest waits for the next tick
-            except OSError:
-                return  # the child is gone: _supervise starts another
+            except OSError:  # its buffer is full (the rest waits for the next tick), or it is gone (_supervise)
+                return
             self._sent = seq
 
     def _receive(self) -> None:
@@ -208,7 +201,7 @@ class RelayPublisher:
         while True:
             try:
                 data = child.sock.recv(65536)
-            except (BlockingIOError, OSError):
+            except OSError:  # BlockingIOError included: nothing more to read
                 break
             if not data:
                 break
@@ -257,17 +250,14 @@ class RelayPublisher:
             self._spawn()
 
     def _spawn(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours, theirs = socket_pair()
         try:
-            ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-            self._limit = min(self.config.max_frame, frame_limit(ours.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)))
             env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}  # we mirror its counters
             process = subprocess.Popen([sys.executable, "-m", "arbiter.broker.relay_process", str(theirs.fileno())],
                                        stdin=subprocess.PIPE, pass_fds=(theirs.fileno(),), env=env)
-            config = dataclasses.replace(self.config, max_frame=self._limit)
             try:
                 assert process.stdin is not None
-                process.stdin.write(config.to_json())
+                process.stdin.write(self.config.to_json())
                 process.stdin.close()
             except BrokenPipeError:
                 pass  # it died at once; _supervise sees it exit
@@ -282,8 +272,7 @@ class RelayPublisher:
         ours.setblocking(False)
         self._child = _Child(process, ours, time.monotonic())
         self._sent = self._acked  # a new child gets every unsettled frame, in order
-        if self.state == "starting" or self.state.startswith("publisher process exited"):
-            self.state = "publisher process starting"
+        self.state = "publisher process starting"
 
     def _shut_down(self, timeout: float) -> None:
         """Send what is left, close our end (the child publishes or spools it all, then exits), wait for it."""

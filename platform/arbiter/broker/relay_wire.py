@@ -14,6 +14,7 @@ The socket is a SOCK_SEQPACKET pair: each send is one datagram, delivered whole 
 from __future__ import annotations
 
 import pickle
+import socket
 import struct
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ import orjson
 
 SEQ = struct.Struct(">Q")
 MAX_FRAME = 128 * 1024  # largest frame; a smaller socket buffer lowers it (frame_limit)
+SEND_BUFFER = 4 * 1024 * 1024  # asked of the kernel; capped by net.core.wmem_max
 Item = tuple[str, list[dict[str, Any]], list[dict[str, Any]], float]
 
 
@@ -35,7 +37,7 @@ class RelayConfig:
     spool_dir: str
     message_key: str | None
     capacity: int
-    max_frame: int
+    max_frame: int = 0  # set by the gateway from its socket buffer (socket_frame_limit)
 
     def to_json(self) -> bytes:
         return orjson.dumps(asdict(self))
@@ -56,6 +58,20 @@ class OversizedRecord(ValueError):
 def frame_limit(send_buffer: int) -> int:
     """The largest frame for a socket whose send buffer (as the kernel reports it) is `send_buffer`."""
     return max(4096, min(MAX_FRAME, send_buffer // 4))
+
+
+def socket_pair() -> tuple[socket.socket, socket.socket]:
+    """(gateway's end, child's end); the gateway's asks the kernel for SEND_BUFFER (capped by wmem_max)."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+    return ours, theirs
+
+
+def socket_frame_limit() -> int:
+    """The frame limit every `socket_pair` on this machine allows (the kernel's cap does not change)."""
+    ours, theirs = socket_pair()
+    with ours, theirs:
+        return frame_limit(ours.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
 
 
 def pack(items: list[Item], limit: int) -> list[tuple[int, bytes]]:
