@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,14 @@ from pathlib import Path
 
 import httpx
 
+from arbiter.cli.demo_services import pick_port
+
 BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("ARBITER_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return pick_port(0)
 
 
 def clean_env(**arbiter: str) -> dict[str, str]:

@@ -64,9 +64,9 @@ def settings_from(env: dict[str, str]):  # type: ignore[no-untyped-def]
 def publish_backlog(env: dict[str, str], records: list[dict], rows: int) -> float:
     """Score `rows` applications with the champion and publish them; seconds it took."""
     from arbiter.bootstrap import bootstrap
-    from arbiter.fanout import Fanout
-    from arbiter.scoring import Application, Scorer
-    from arbiter.serving_state import ServingState
+    from arbiter.serving.fanout import Fanout
+    from arbiter.serving.scoring import Application, Scorer
+    from arbiter.serving.state import ServingState
 
     platform = bootstrap(settings_from(env))
     serving = ServingState(platform.sessions, platform.settings.registry_dir)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from models.errors import DataError
+from models.errors import DataError, first_line
 from models.features import epoch_seconds
 from models.schema import Detector
 
@@ -25,7 +25,7 @@ def read_dataset(path: str | Path, detector: Detector) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, low_memory=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"cannot read {path} as CSV: {str(exc).splitlines()[0]}") from None
+        raise DataError(f"cannot read {path} as CSV: {first_line(exc)}") from None
     return prepare_frame(frame, detector, source=str(path))
 
 

@@ -17,9 +17,12 @@ class BundleError(ModelsError):
     """A bundle is malformed, tampered with, or does not fit its detector."""
 
 
-class CertificationError(BundleError):
-    """The serving runtime's scores differ from the training library's beyond the tolerance."""
-
-
 class EngineError(ModelsError):
     """A training engine (an H2O cluster) cannot be started or reached."""
+
+
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception as one line for a person: the first line of its message (its type's name when
+    it has none), cut at `limit` characters. A database error says what the database said (`orig`)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0][:limit] if text else type(exc).__name__

@@ -6,6 +6,12 @@ import signal
 
 import click
 
+from arbiter.config import Settings
+
+
+def _default(name: str) -> object:
+    return Settings.model_fields[name].default
+
 
 @click.command("worker")
 @click.option("--detector", default=None, help="only this detector's challengers (default: every detector)")
@@ -13,11 +19,12 @@ import click
 @click.option("--recorder/--no-recorder", default=True, show_default=True,
               help="also record the champion's decisions (the arbiter.recorder queue)")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=None,
-              help="messages per batch [ARBITER_WORKER_BATCH_SIZE, 200]")
+              help=f"messages per batch [ARBITER_WORKER_BATCH_SIZE, {_default('worker_batch_size')}]")
 @click.option("--max-wait", type=click.FloatRange(0.001, 60), default=None,
-              help="seconds to wait to fill a batch [ARBITER_WORKER_MAX_WAIT, 0.2]")
+              help=f"seconds to wait to fill a batch [ARBITER_WORKER_MAX_WAIT, {_default('worker_max_wait')}]")
 @click.option("--max-attempts", type=click.IntRange(1, 100), default=None,
-              help="failures before a message is dead-lettered [ARBITER_WORKER_MAX_ATTEMPTS, 3]")
+              help="failures before a message is dead-lettered "
+                   f"[ARBITER_WORKER_MAX_ATTEMPTS, {_default('worker_max_attempts')}]")
 def worker(detector: str | None, models: str, recorder: bool, batch_size: int | None, max_wait: float | None,
            max_attempts: int | None) -> None:
     """Consume the challenger queues (and the recorder queue) until SIGTERM; the batch in hand is finished."""

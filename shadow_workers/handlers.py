@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from arbiter.broker.codec import ApplicationMessage, MessageCodec, UndecodableMessage
 from arbiter.broker.transport import Delivery
-from arbiter.pii import PiiHasher
+from arbiter.domain.pii import PiiHasher
+from arbiter.domain.strategies import Strategy
 from arbiter.store import tables
 from arbiter.store.records_repo import insert_ignoring_duplicates, record_decisions
-from arbiter.strategies import Strategy
 from models.detectors import DETECTORS, Detector
 from models.runtimes import Runtime
 from models.validation import validate_record

@@ -32,10 +32,11 @@ from arbiter.bootstrap import Platform
 from arbiter.broker import topology
 from arbiter.broker.factory import make_codec
 from arbiter.broker.transport import BrokerUnavailable, Connection, Delivery, OutboundMessage
-from arbiter.registry import bundle_path
+from arbiter.domain.strategies import Strategy
 from arbiter.store import config_repo, tables
+from arbiter.store.models_repo import bundle_path
 from arbiter.store.records_repo import insert_ignoring_duplicates
-from arbiter.strategies import Strategy
+from models.errors import first_line
 from models.runtimes import Runtime, load_runtime
 from shadow_workers.handlers import ChallengerHandler, Failure, Handler, Prepared, RecorderHandler
 from shadow_workers.selection import Selection
@@ -46,9 +47,11 @@ STATS_EVERY = 30.0
 
 @dataclass(frozen=True)
 class WorkerOptions:
-    batch_size: int = 200
-    max_wait: float = 0.2
-    max_attempts: int = 3
+    """How a worker batches and retries; `from_settings` fills them from ARBITER_WORKER_*."""
+
+    batch_size: int
+    max_wait: float
+    max_attempts: int
     refresh_interval: float = 1.0
 
     @classmethod
@@ -199,13 +202,13 @@ class Worker:
             return self._transaction(lambda s: (handler.write(s, units), self._write_dead(s, handler.queue, dead)))
         except SQLAlchemyError as exc:
             log.warning("%s: the database refused a batch (%s); writing message by message",
-                        handler.queue, _first_line(exc))
+                        handler.queue, first_line(exc))
         for delivery, message, unit in prepared.units:
             try:
                 if not self._transaction(lambda s, unit=unit: handler.write(s, [unit])):
                     return False
             except SQLAlchemyError as exc:
-                dead.append(Failure(delivery, f"refused by the database: {_first_line(exc)}", False, message))
+                dead.append(Failure(delivery, f"refused by the database: {first_line(exc)}", False, message))
         return self._transaction(lambda s: self._write_dead(s, handler.queue, dead))
 
     def _transaction(self, work: Callable[[Session], object]) -> bool:
@@ -219,7 +222,7 @@ class Worker:
             except (OperationalError, InterfaceError) as exc:  # unreachable, restarting, connection dropped
                 if self._stop.is_set():
                     return False
-                log.warning("database unavailable (%s); batch held, retrying in %.1fs", _first_line(exc), delay)
+                log.warning("database unavailable (%s); batch held, retrying in %.1fs", first_line(exc), delay)
                 self._receive(delay)  # keeps the broker connection alive while waiting
                 delay = min(delay * 2, 5.0)
 
@@ -321,10 +324,5 @@ def _message_key(failure: Failure) -> str:
     if failure.message is not None:
         return failure.message.application_id
     return "sha256:" + hashlib.sha256(failure.delivery.body).hexdigest()[:40]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.views import view_sql
+from migrations.frozen_views import create_view
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("queue", "message_key", name=op.f("pk_dead_letters")),
     )
     op.create_index(op.f("ix_dead_letters_model_id"), "dead_letters", ["model_id"], unique=False)
-    op.execute(view_sql("shadow_coverage", op.get_bind().dialect.name))
+    create_view(revision, "shadow_coverage")
 
 
 def downgrade() -> None:

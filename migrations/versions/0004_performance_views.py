@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.views import view_sql
+from migrations.frozen_views import create_view
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -31,11 +31,10 @@ def upgrade() -> None:
     )
     op.bulk_insert(settings, [{"id": 1, "label_maturity_days": 30.0, "missed_fraud_cost": 1000.0,
                                "false_decline_cost": 25.0}])
-    dialect = op.get_bind().dialect.name
-    op.execute(view_sql("model_scores", dialect))
-    op.execute(view_sql("model_daily_performance", dialect))
-    op.execute(view_sql("champion_challenger_comparison", dialect))
-    op.execute(view_sql("score_distribution", dialect))
+    create_view(revision, "model_scores")
+    create_view(revision, "model_daily_performance")
+    create_view(revision, "champion_challenger_comparison")
+    create_view(revision, "score_distribution")
 
 
 def downgrade() -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.views import view_sql
+from migrations.frozen_views import create_view
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["model_id"], ["models.id"], name=op.f("fk_model_reference_bins_model_id_models")),
         sa.PrimaryKeyConstraint("model_id", "kind", "variable", "bin", name=op.f("pk_model_reference_bins")),
     )
-    op.execute(view_sql("model_drift", op.get_bind().dialect.name))
+    create_view(revision, "model_drift")
 
 
 def downgrade() -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import EngineError
+from models.errors import EngineError, first_line
 
 TELEMETRY_OFF_ENV = {"H2O_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
 TELEMETRY_OFF_JVM = ["-Dsys.ai.h2o.telemetry.disabled=true"]
@@ -90,7 +90,7 @@ def start_local(max_mem: str | None = None, nthreads: int = -1) -> Cluster:
                                       port="54321+", bind_to_localhost=True, verbose=False, log_dir=log_dir,
                                       jvm_custom_args=TELEMETRY_OFF_JVM)
     except Exception as exc:  # h2o raises bare H2OStartupError/H2OServerError with multi-line text
-        raise EngineError(f"could not start a local H2O (needs Java 8-17 on PATH): {_first_line(exc)} "
+        raise EngineError(f"could not start a local H2O (needs Java 8-17 on PATH): {first_line(exc)} "
                           f"(H2O's logs: {log_dir})") from None
     cluster = _connect(server=server)
     cluster.server, cluster.log_dir = server, Path(log_dir)
@@ -111,14 +111,9 @@ def _connect(**where: Any) -> Cluster:
             conn = h2o.connect(verbose=False, **where)
     except Exception as exc:
         target = where.get("url") or "the local H2O"
-        raise EngineError(f"cannot reach the H2O cluster at {target}: {_first_line(exc)}") from None
+        raise EngineError(f"cannot reach the H2O cluster at {target}: {first_line(exc)}") from None
     h2o.no_progress()
     return Cluster(url=conn.base_url, version=h2o.cluster().version)
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def cluster() -> Cluster:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from arbiter.broker.factory import make_broker
 from arbiter.broker.transport import Broker
 from arbiter.config import Settings, get_settings
-from arbiter.pii import PiiHasher
+from arbiter.domain.pii import PiiHasher
 from arbiter.store import config_repo, migrate, models_repo
 from arbiter.store.db import make_engine, session_factory
 from models.detectors import DETECTORS
@@ -34,6 +34,15 @@ class Platform:
                 models_repo.ensure_detector(session, detector)
             config_repo.seed_defaults(session, self.hasher)
         return migrate.current_revision(self.engine)
+
+    def database_status(self) -> str:
+        """`ok` when the database answers a trivial query, else what is wrong (for /readyz)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            return f"unreachable: {type(exc).__name__}"
+        return "ok"
 
     def close(self) -> None:
         self.engine.dispose()

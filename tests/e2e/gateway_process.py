@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import time
 
-import httpx
-
+from arbiter.cli.demo_services import pick_port, wait_for_http
 from tests.helpers import ARBITER
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return pick_port(0)
 
 
 class GatewayProcess:
@@ -29,16 +24,11 @@ class GatewayProcess:
                                      start_new_session=own_group)
 
     def wait_until_up(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gateway exited: {self.proc.stderr.read()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        try:
+            if wait_for_http(f"{self.url}/healthz", {"gateway": self.proc}, timeout):
+                return
+        except RuntimeError:
+            raise RuntimeError(f"gateway exited: {self.proc.stderr.read()[-2000:]}") from None
         raise TimeoutError("gateway did not start")
 
     def __enter__(self) -> GatewayProcess:

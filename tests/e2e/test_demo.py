@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from arbiter.bootstrap import Platform
-from arbiter.demo import java_runs
+from arbiter.cli.demo_run import java_runs
 from arbiter.store import tables
 from tests.helpers import ARBITER
 

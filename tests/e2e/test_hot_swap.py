@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from arbiter.bootstrap import Platform
-from arbiter.promotion import promote
-from arbiter.registry import register_bundle
+from arbiter.governance.promotion import promote
+from arbiter.governance.registry import register_bundle
 from models.runtimes import load_runtime
 from tests.e2e.gateway_process import GatewayProcess
 
@@ -24,10 +24,9 @@ TOKEN = "hot-swap-admin-token"
 
 def test_promotion_reaches_every_worker_under_load(platform: Platform, cli_env: dict[str, str], rf_bundle: Path,
                                                    tx_logreg_bundle: Path) -> None:
-    a = register_bundle(rf_bundle, platform.sessions, platform.settings.registry_dir).model.id
-    b = register_bundle(tx_logreg_bundle, platform.sessions, platform.settings.registry_dir).model.id
-    with platform.sessions() as session, session.begin():
-        promote(session, "card-transactions", a, reason="initial", actor="test", force=True)
+    a = register_bundle(platform, rf_bundle).model.id
+    b = register_bundle(platform, tx_logreg_bundle).model.id
+    promote(platform, a, reason="initial", actor="test", force=True)
     rows = json.loads((rf_bundle / "certification.json").read_text())["rows"][:50]
     expected = {a: load_runtime(rf_bundle).score_records(rows), b: load_runtime(tx_logreg_bundle).score_records(rows)}
     assert np.abs(expected[a] - expected[b]).min() > 1e-4  # the two models are told apart by every row

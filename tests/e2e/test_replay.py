@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from arbiter.bootstrap import Platform
-from arbiter.promotion import promote
-from arbiter.registry import register_bundle
+from arbiter.governance.promotion import promote
+from arbiter.governance.registry import register_bundle
 from arbiter.store import tables
 from models.synth import synthesize
 from tests.e2e.gateway_process import GatewayProcess, free_port
@@ -23,9 +23,8 @@ pytestmark = pytest.mark.integration
 
 
 def _champion(platform: Platform, bundle: Path) -> None:
-    model_id = register_bundle(bundle, platform.sessions, platform.settings.registry_dir).model.id
-    with platform.sessions() as session, session.begin():
-        promote(session, "card-transactions", model_id, reason="replay test", actor="test", force=True)
+    model_id = register_bundle(platform, bundle).model.id
+    promote(platform, model_id, reason="replay test", actor="test", force=True)
 
 
 def _wait_for(platform: Platform, table: type, count: int, timeout: float = 60.0) -> int:

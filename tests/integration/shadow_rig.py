@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from arbiter.bootstrap import Platform, bootstrap
 from arbiter.gateway.app import create_app
-from arbiter.registry import register_bundle
+from arbiter.governance.registry import register_bundle
 from arbiter.store import tables
 from models.synth import synthesize
 from tests.conftest import train_small
@@ -137,7 +137,7 @@ def rig(platform: Platform, rabbit_url: str, application_bundles: dict, tmp_path
         "broker_url": rabbit_url, "spool_dir": tmp_path / "spool", "admin_token": SecretStr(TOKEN),
         "message_key": SecretStr(MESSAGE_KEY), "registry_dir": platform.settings.registry_dir})
     amqp_platform = bootstrap(settings)
-    ids = {recipe: register_bundle(bundle, amqp_platform.sessions, settings.registry_dir).model.id
+    ids = {recipe: register_bundle(amqp_platform, bundle).model.id
            for recipe, bundle in application_bundles.items()}
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARBITER_")} | {
         "ARBITER_DATABASE_URL": settings.database_url, "ARBITER_BROKER_URL": rabbit_url,

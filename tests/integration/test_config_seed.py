@@ -5,7 +5,7 @@ import json
 import pytest
 
 from arbiter.bootstrap import Platform
-from arbiter.rules import CompiledRules
+from arbiter.domain.rules import CompiledRules
 from arbiter.store import config_repo
 from models.synth.applications import KNOWN_FRAUD_EMAILS, KNOWN_FRAUD_SSNS
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from arbiter.bootstrap import Platform
 from arbiter.gateway.app import create_app
-from arbiter.registry import register_bundle
+from arbiter.governance.registry import register_bundle
 from arbiter.store import tables
 from models.synth.applications import KNOWN_FRAUD_EMAILS
 
@@ -33,7 +33,7 @@ def client(platform: Platform, rf_bundle: Path, app_logreg_bundle: Path) -> Iter
     platform.settings.promotion_min_shadow = 1000
     platform.settings.api_keys = None
     for bundle in (rf_bundle, app_logreg_bundle):
-        register_bundle(bundle, platform.sessions, platform.settings.registry_dir)
+        register_bundle(platform, bundle)
     app = create_app(platform, refresh_interval=60)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
@@ -193,12 +193,15 @@ def _add_shadow_scores(platform: Platform, challenger: str, n: int, *, good: boo
                                            strategy_version=1, scored_at=now))
 
 
-def _add_champion_decisions_and_labels(platform: Platform, champion: str, n: int) -> None:
-    """The champion's decisions on the same applications (it ranks them perfectly too) and their labels."""
+def _add_champion_decisions_and_labels(platform: Platform, champion: str, n: int, *, age_days: float = 60) -> None:
+    """The champion's decisions on the same applications (it ranks them perfectly too) and their labels,
+    the applications received `age_days` ago (past the 30 days' label maturity by default)."""
     now = datetime.now(UTC)
     with platform.sessions() as session, session.begin():
         for i in range(n):
             fraud = i % 4 == 0
+            session.add(tables.Application(application_id=f"ev-{i}", detector="card-transactions",
+                                           received_at=now - timedelta(days=age_days), payload={}))
             session.add(tables.Decision(application_id=f"ev-{i}", detector="card-transactions", model_id=champion,
                                         score=0.6 if fraud else 0.4, decision="approve", reasons=[],
                                         strategy_version=1, rules_version=1, decided_at=now))
@@ -210,7 +213,7 @@ def _second_model(platform: Platform, rf_bundle: Path, tmp_path: Path) -> str:
 
     other = copy_bundle(rf_bundle, tmp_path / "rf2")
     edit_manifest(other, created_at="2031-01-01T00:00:00Z")
-    return register_bundle(other, platform.sessions, platform.settings.registry_dir).model.id
+    return register_bundle(platform, other).model.id
 
 
 def test_gates_refuse_then_force_overrides_and_everything_is_on_record(client: TestClient) -> None:
@@ -242,6 +245,24 @@ def test_shadow_volume_and_auc_gates(platform: Platform, client: TestClient, rf_
     gates = r.json()["gates"]
     assert gates["auc_vs_champion"]["passed"] and gates["auc_vs_champion"]["challenger_auc"] == 1.0
     assert gates["shadow_volume"]["shadow_scores"] == 40
+
+
+def test_auc_gate_reads_the_comparison_view_mature_labels_only(platform: Platform, client: TestClient,
+                                                               rf_bundle: Path, tmp_path: Path) -> None:
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    challenger = _second_model(platform, rf_bundle, tmp_path)
+    platform.settings.promotion_min_shadow = 40
+    _add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40, age_days=1)  # labels not mature
+    _add_shadow_scores(platform, challenger, 40, good=False)
+    r = promote(client, "card-transactions", challenger, force=False)
+    assert r.status_code == 200, r.text  # a ranking that is all wrong, but on immature labels only
+    gate = r.json()["gates"]["auc_vs_champion"]
+    assert gate["labelled"] == 0 and gate["challenger_auc"] is None and gate["paired"] == 40
+    with platform.engine.connect() as conn:
+        view = conn.execute(text("SELECT paired, agreement_rate, labelled, immature FROM "
+                                 "champion_challenger_comparison WHERE challenger_id = :c"), {"c": challenger}).one()
+    assert (view.paired, view.agreement_rate, view.labelled, view.immature) == (
+        gate["paired"], gate["agreement_rate"], gate["labelled"], 40)
 
 
 def test_certification_gate(platform: Platform, client: TestClient) -> None:

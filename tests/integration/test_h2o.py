@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from arbiter.registry import register_bundle
+from arbiter.governance.registry import register_bundle
 from arbiter.store import tables
 from models.bundle import CERTIFICATION
 from models.certification import certify
@@ -136,9 +136,7 @@ def test_the_cli_trains_on_an_attached_cluster_and_refuses_an_unreachable_one(
 
 def test_h2o_models_are_challengers_through_a_worker_and_champions_through_the_gateway(
         rig: ShadowRig, h2o_results: dict[str, TrainingResult]) -> None:
-    settings = rig.platform.settings
-    ids = {recipe: register_bundle(h2o_results[recipe].bundle_dir, rig.platform.sessions,
-                                   settings.registry_dir).model.id for recipe in RECIPES}
+    ids = {recipe: register_bundle(rig.platform, h2o_results[recipe].bundle_dir).model.id for recipe in RECIPES}
     for model_id in ids.values():
         r = rig.client.post(f"/admin/v1/models/{model_id}/shadow", headers=ADMIN)
         assert r.status_code == 200, r.text

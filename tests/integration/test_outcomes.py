@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from arbiter.bootstrap import Platform
 from arbiter.gateway.app import create_app
-from arbiter.registry import register_bundle
+from arbiter.governance.registry import register_bundle
 from arbiter.store import tables
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,7 @@ ADMIN = {"Authorization": "Bearer outcomes-token-0123456789"}
 def client(platform: Platform, rf_bundle: Path) -> Iterator[TestClient]:
     """A gateway whose champion has decided applications o-1, o-2 and o-3."""
     platform.settings.admin_token = SecretStr(ADMIN["Authorization"].split()[1])
-    model = register_bundle(rf_bundle, platform.sessions, platform.settings.registry_dir).model
+    model = register_bundle(platform, rf_bundle).model
     with TestClient(create_app(platform, refresh_interval=60)) as test_client:
         r = test_client.post("/admin/v1/champion", headers=ADMIN, json={
             "detector": "card-transactions", "model_id": model.id, "reason": "outcomes test", "force": True})

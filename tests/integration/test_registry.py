@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from arbiter.bootstrap import Platform
-from arbiter.registry import RegistrationError, bundle_path, register_bundle
+from arbiter.domain.errors import RegistrationError
+from arbiter.governance.registry import register_bundle
 from arbiter.store import models_repo, tables
+from arbiter.store.models_repo import bundle_path
 from models.bundle import bundle_digest, verify_bundle
 from models.detectors import get_detector
 from tests.helpers import copy_bundle, edit_manifest, perturb_onnx, reseal
@@ -16,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 def _register(platform: Platform, bundle: Path):
-    return register_bundle(bundle, platform.sessions, platform.settings.registry_dir)
+    return register_bundle(platform, bundle)
 
 
 def _model_count(platform: Platform) -> int:

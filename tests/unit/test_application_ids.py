@@ -2,7 +2,7 @@
 
 import os
 
-from arbiter.scoring import new_application_id
+from arbiter.serving.scoring import new_application_id
 
 
 def test_generated_ids_never_repeat_in_a_process_or_its_forks() -> None:

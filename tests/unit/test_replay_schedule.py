@@ -1,6 +1,6 @@
 """When `arbiter replay` sends each row: a fixed rate, the file's own pace times a speed, or at once."""
 
-from arbiter.replay import ReplayRow, due_times
+from arbiter.cli.replay_engine import ReplayRow, due_times
 
 
 def _rows(offsets: list[float]) -> list[ReplayRow]:

@@ -5,9 +5,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from arbiter.pii import PiiHasher
-from arbiter.rules import CompiledRules, RuleInput, RulesError, RuleSetInput, public_view, to_stored
-from arbiter.strategies import Strategy, StrategyInput
+from arbiter.domain.pii import PiiHasher
+from arbiter.domain.rules import CompiledRules, RuleInput, RulesError, RuleSetInput, public_view, to_stored
+from arbiter.domain.strategies import Strategy, StrategyInput
 from models.detectors import get_detector
 
 APPS, TX = get_detector("card-applications"), get_detector("card-transactions")

@@ -21,8 +21,8 @@ from arbiter.broker import topology
 from arbiter.broker.codec import MessageCodec
 from arbiter.broker.transport import OutboundMessage
 from arbiter.config import Settings
-from arbiter.promotion import set_shadow
-from arbiter.registry import register_bundle
+from arbiter.governance.registry import register_bundle
+from arbiter.governance.shadowing import set_shadow
 from arbiter.store import tables
 from shadow_workers import worker as worker_module
 from shadow_workers.selection import Selection
@@ -50,7 +50,7 @@ def embedded(tmp_path: Path, rf_bundle: Path, monkeypatch: pytest.MonkeyPatch) -
                         worker_max_attempts=3)
     platform = bootstrap(settings)
     platform.upgrade_database()
-    model_id = register_bundle(rf_bundle, platform.sessions, settings.registry_dir).model.id
+    model_id = register_bundle(platform, rf_bundle).model.id
     with platform.sessions() as session, session.begin():
         set_shadow(session, model_id, True)
     real = worker_module.load_runtime
@@ -110,7 +110,8 @@ def test_a_redelivered_batch_makes_no_second_row(embedded, rf_bundle: Path) -> N
     platform, _ = embedded
     rows = json.loads((rf_bundle / "certification.json").read_text())["rows"][:10]
     for _ in range(2):  # the same applications twice, as after a crash between commit and ack
-        worker = Worker(platform, Selection(), WorkerOptions(batch_size=50, max_wait=0.05, refresh_interval=0.2))
+        worker = Worker(platform, Selection(), WorkerOptions(batch_size=50, max_wait=0.05, max_attempts=3,
+                                                              refresh_interval=0.2))
         threading.Thread(target=lambda w=worker: (w.connected.wait(5), _publish(platform, rows)), daemon=True).start()
         _run_until(worker, lambda w=worker: w.stats["scored"] >= 10 and w.stats["recorded"] >= 10)
     with platform.sessions() as s:

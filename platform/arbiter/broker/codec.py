@@ -57,10 +57,6 @@ class MessageCodec:
     def __init__(self, secret: str | None = None) -> None:
         self._aead = AESGCM(_key_bytes(secret)) if secret else None
 
-    @property
-    def sealed(self) -> bool:
-        return self._aead is not None
-
     def encode(self, detector: str, applications: Sequence[tuple[dict[str, Any], dict[str, Any], datetime]]) -> bytes:
         """One body for `applications`: (clean record, champion result, received_at) each."""
         return self._seal({

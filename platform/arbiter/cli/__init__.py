@@ -20,11 +20,11 @@ from arbiter.cli.replay import replay
 from arbiter.cli.report import report
 from arbiter.cli.serve import serve
 from arbiter.cli.training import train
-from arbiter.errors import RegistrationError
+from arbiter.domain.errors import ArbiterError
 from models.detectors import UnknownDetectorError
-from models.errors import ModelsError
+from models.errors import ModelsError, first_line
 
-USER_ERRORS = (ModelsError, RegistrationError, UnknownDetectorError, ValueError, OSError)
+USER_ERRORS = (ArbiterError, ModelsError, UnknownDetectorError, ValueError, OSError)
 
 
 class ArbiterGroup(click.Group):
@@ -36,11 +36,11 @@ class ArbiterGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except OperationalError as exc:
-            raise click.ClickException(f"database unreachable: {str(exc.orig).strip().splitlines()[0]}") from None
+            raise click.ClickException(f"database unreachable: {first_line(exc)}") from None
         except USER_ERRORS as exc:
-            raise click.ClickException(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)) from None
+            raise click.ClickException(first_line(exc, 2000)) from None
         except SQLAlchemyError as exc:
-            raise click.ClickException(f"database error: {str(exc).splitlines()[0]}") from None
+            raise click.ClickException(f"database error: {first_line(exc)}") from None
         except Exception as exc:
             if os.environ.get("ARBITER_DEBUG"):
                 raise

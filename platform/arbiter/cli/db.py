@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from arbiter.cli.platform import platform_for_command
+
 
 @click.group()
 def db() -> None:
@@ -13,11 +15,6 @@ def db() -> None:
 @db.command("upgrade")
 def upgrade() -> None:
     """Create or migrate the tables and views to the latest revision."""
-    from arbiter.bootstrap import bootstrap
-
-    platform = bootstrap()
-    try:
+    with platform_for_command() as platform:
         revision = platform.upgrade_database()
-    finally:
-        platform.close()
     click.echo(f"database at revision {revision} ({platform.engine.url.render_as_string(hide_password=True)})")

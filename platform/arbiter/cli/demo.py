@@ -26,6 +26,6 @@ def demo(rows: int, replay_rows: int, seed: int, workdir: Path, port: int, label
          h2o: bool | None) -> None:
     """Run the whole platform end to end on synthetic data: train, register, promote, shadow,
     replay with delayed labels, report; then keep serving the gateway and its dashboard."""
-    from arbiter.demo import DemoOptions, run_demo
+    from arbiter.cli.demo_run import DemoOptions, run_demo
 
     run_demo(DemoOptions(rows, replay_rows, seed, workdir, port, label_delay, serve, h2o))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-CHUNK = 5_000
+from arbiter.cli.platform import platform_for_command
+
 COLUMNS = ("application_id", "is_fraud", "observed_at")
 
 
@@ -23,8 +24,7 @@ def import_outcomes(file: Path) -> None:
 
     is_fraud is true/false (or 1/0, yes/no); observed_at is ISO 8601 (naive times are UTC).
     The whole file is checked before anything is stored: one bad line stores nothing."""
-    from arbiter.bootstrap import bootstrap
-    from arbiter.outcomes import OutcomeSummary, parse_label, record_outcomes
+    from arbiter.insights.outcomes import import_outcomes, parse_label
 
     labels = []
     with file.open(newline="", encoding="utf-8") as handle:
@@ -40,17 +40,9 @@ def import_outcomes(file: Path) -> None:
             labels.append(label)
     if not labels:
         raise click.ClickException(f"{file} holds no outcomes")
-    platform = bootstrap()
-    total = OutcomeSummary()
-    try:
-        with click.progressbar(length=len(labels), label="importing outcomes", file=click.get_text_stream("stderr")
-                               ) as bar, platform.sessions() as session, session.begin():
-            for start in range(0, len(labels), CHUNK):
-                total.add(record_outcomes(session, labels[start:start + CHUNK], source=f"import:{file.name}"[:64]))
-                bar.update(min(CHUNK, len(labels) - start))
-    finally:
-        platform.close()
-    s = total
+    with platform_for_command() as platform, click.progressbar(
+            length=len(labels), label="importing outcomes", file=click.get_text_stream("stderr")) as bar:
+        s = import_outcomes(platform, labels, source=f"import:{file.name}"[:64], progress=bar.update)
     click.echo(f"{s.received} outcomes: {s.inserted} new, {s.updated} replaced an earlier label, {s.unchanged} "
                f"unchanged, {s.stale} older than the label on record, {s.unknown} for unknown applications"
                + (f" (e.g. {', '.join(s.unknown_ids[:5])})" if s.unknown_ids else ""))

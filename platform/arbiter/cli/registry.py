@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from arbiter.cli.platform import platform_for_command
 from models.detectors import DETECTORS
 
 
@@ -13,15 +14,10 @@ from models.detectors import DETECTORS
 @click.argument("bundle_dir", type=click.Path(file_okay=False, path_type=Path))
 def register(bundle_dir: Path) -> None:
     """Verify, certify and store a model bundle in the registry."""
-    from arbiter.bootstrap import bootstrap
-    from arbiter.registry import register_bundle
+    from arbiter.governance.registry import register_bundle
 
-    platform = bootstrap()
-    try:
-        result = register_bundle(bundle_dir, platform.sessions, platform.settings.registry_dir,
-                                 tolerance=platform.settings.certification_tolerance)
-    finally:
-        platform.close()
+    with platform_for_command() as platform:
+        result = register_bundle(platform, bundle_dir)
     model, cert = result.model, result.model.certification
     if not result.created:
         click.echo(f"{model.id} already registered (same sha256 {model.sha256[:12]})")
@@ -40,15 +36,10 @@ def models_group() -> None:
 @click.option("--detector", type=click.Choice(sorted(DETECTORS)), default=None)
 def list_models(detector: str | None) -> None:
     """List registered models with status, validation AUC and certification."""
-    from arbiter.bootstrap import bootstrap
-    from arbiter.store import models_repo
+    from arbiter.governance.registry import list_models as registered
 
-    platform = bootstrap()
-    try:
-        with platform.sessions() as session:
-            rows = models_repo.list_models(session, detector)
-    finally:
-        platform.close()
+    with platform_for_command() as platform:
+        rows = registered(platform, detector)
     if not rows:
         click.echo("no models registered" + (f" for {detector}" if detector else ""))
         return

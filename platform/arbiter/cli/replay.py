@@ -12,7 +12,7 @@ import click
 from models.detectors import DETECTORS
 
 if TYPE_CHECKING:
-    from arbiter.replay import ReplayOptions, ReplayResult
+    from arbiter.cli.replay_engine import ReplayOptions, ReplayResult
 
 
 @click.command("replay")
@@ -39,8 +39,8 @@ def replay(file: Path, detector: str, url: str, rate: float | None, speed: float
     column (Class, is_fraud), each label is posted --label-delay seconds after its answer."""
     from tqdm import tqdm
 
-    from arbiter.replay import ReplayOptions, read_rows
-    from arbiter.replay import replay as run_replay
+    from arbiter.cli.replay_engine import ReplayOptions, read_rows
+    from arbiter.cli.replay_engine import replay as run_replay
     from models.detectors import get_detector
 
     if rate and speed:

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from arbiter.cli.platform import platform_for_command
 from models.detectors import DETECTORS
 
 
@@ -55,17 +56,11 @@ def report(detector: str | None, since_text: str | None, as_json: bool) -> None:
     declined (+decline) or not (-decline) where the champion did otherwise, and the same for
     approve; correlation of scores; mature labelled and still immature pairs; both AUCs on the
     same labelled applications and the difference (challenger minus champion)."""
-    from arbiter.bootstrap import bootstrap
-    from arbiter.reporting import Window, parse_since
-    from arbiter.reporting import report as build_report
+    from arbiter.insights.reporting import Window, comparison_report, parse_since
 
     window = Window(detector, parse_since(since_text) if since_text else None)
-    platform = bootstrap()
-    try:
-        with platform.engine.connect() as conn:
-            entries = build_report(conn, platform.engine.dialect.name, window)
-    finally:
-        platform.close()
+    with platform_for_command() as platform:
+        entries = comparison_report(platform, window)
     scope = f"{detector or 'any detector'}" + (f" since {window.since:%Y-%m-%d %H:%M} UTC" if window.since else "")
     has_data = any((e.champion and e.champion["decided"]) or e.challengers for e in entries)
     if not has_data:

@@ -5,19 +5,22 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arbiter.bootstrap import Platform
-from arbiter.fanout import Fanout
+from arbiter.domain.errors import ArbiterError
 from arbiter.gateway import metrics, routes_admin, routes_dashboard, routes_ops, routes_outcomes, routes_scoring
 from arbiter.gateway.fast_path import FastScoringApp
-from arbiter.gateway.http import HttpError, error_response
-from arbiter.scoring import Scorer, ScoringError
-from arbiter.serving_state import ServingState
+from arbiter.gateway.http import error_answer, error_response
+from arbiter.serving.fanout import Fanout
+from arbiter.serving.scoring import Scorer
+from arbiter.serving.state import ServingState
 
 log = logging.getLogger("arbiter.gateway")
 NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "auto_configure": False}
@@ -53,7 +56,22 @@ def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastScor
                    routes_dashboard.router):
         app.include_router(router)
     _install_error_handlers(app)
+    _document_fast_path(app)
     return FastScoringApp(app)
+
+
+def _document_fast_path(app: FastAPI) -> None:
+    """/openapi.json describes the single scoring call too, although the fast path answers it."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            schema["paths"]["/v1/detectors/{detector}/score"] = {"post": routes_scoring.SCORE_OPERATION}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -61,16 +79,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         route = request.scope.get("route")
         metrics.ERRORS.labels(getattr(route, "path", "unmatched"), str(status)).inc()
 
-    @app.exception_handler(HttpError)
-    async def _http_error(request: Request, exc: HttpError) -> JSONResponse:
-        count(request, exc.status)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.detail, exc.errors, headers)
-
-    @app.exception_handler(ScoringError)
-    async def _scoring_error(request: Request, exc: ScoringError) -> JSONResponse:
-        count(request, exc.status)
-        return error_response(exc.status, exc.message, exc.errors)
+    @app.exception_handler(ArbiterError)
+    async def _refused(request: Request, exc: ArbiterError) -> JSONResponse:
+        status, body, headers = error_answer(exc)
+        count(request, status)
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,7 +10,7 @@ from arbiter.gateway.app import create_app
 # relay, or the publisher itself with ARBITER_PUBLISHER=thread) hand the GIL back to the event loop
 # less often than at 1 ms (+15% requests/s at concurrency 32 with the publisher thread,
 # bench/gateway_throughput.py). Rebuilding the serving state after a promotion switches to 1 ms
-# for its duration (serving_state.quick_thread_switches), so a hot swap still lands in time.
+# for its duration (serving/state.py, quick_thread_switches), so a hot swap still lands in time.
 logs.configure()
 app = create_app(bootstrap())
 # Everything loaded so far (libraries, the app) lives as long as the process: keep it out of the

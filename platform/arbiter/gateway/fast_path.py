@@ -16,11 +16,20 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 
+from arbiter.domain.errors import ArbiterError
 from arbiter.gateway import metrics
 from arbiter.gateway.auth import check_key
-from arbiter.gateway.http import SINGLE_LIMIT, HttpError, check_declared_length, error_body, parse_json, too_large
+from arbiter.gateway.http import (
+    SINGLE_LIMIT,
+    HttpError,
+    check_declared_length,
+    error_answer,
+    error_body,
+    parse_json,
+    too_large,
+)
 from arbiter.gateway.routes_scoring import SERVED_BY, observe
-from arbiter.scoring import ScoringError, check_envelope
+from arbiter.serving.scoring import check_envelope
 
 log = logging.getLogger("arbiter.gateway")
 PREFIX, SUFFIX = "/v1/detectors/", "/score"
@@ -72,13 +81,11 @@ class FastScoringApp:
             extra = _SERVED_BY
         except Disconnected:
             return
-        except (HttpError, ScoringError) as exc:
-            status = exc.status
-            detail = exc.detail if isinstance(exc, HttpError) else exc.message
-            body = orjson.dumps(error_body(detail, exc.errors))
+        except ArbiterError as exc:
+            status, answer, headers = error_answer(exc)
+            body = orjson.dumps(answer)
             metrics.ERRORS.labels(ROUTE, str(status)).inc()
-            if status == 401:
-                extra = [(b"www-authenticate", b"Bearer")]
+            extra = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         except Exception:
             log.exception("unexpected error on %s", scope["path"])
             metrics.ERRORS.labels(ROUTE, "500").inc()

@@ -11,14 +11,18 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from arbiter.domain.errors import ArbiterError
+from models.errors import first_line
+
 SINGLE_LIMIT = 64 * 1024
 BATCH_LIMIT = 2 * 1024 * 1024
 
 
-class HttpError(Exception):
+class HttpError(ArbiterError):
+    """An answer only HTTP has (401, 413, a query parameter at fault): status given explicitly."""
+
     def __init__(self, status: int, detail: str, errors: list[dict[str, str]] | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.detail, self.errors = status, detail, errors or []
+        super().__init__(detail, errors, status=status)
 
 
 def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -28,9 +32,15 @@ def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[
     return body
 
 
-def error_response(status: int, detail: str, errors: list[dict[str, str]] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(detail, errors), status_code=status, headers=headers)
+def error_answer(exc: ArbiterError) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """The one mapping of a refused request to HTTP (the fast path and FastAPI alike): status,
+    body `{"detail", "errors"?}` and headers."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    return exc.status, error_body(exc.message, exc.errors), headers
+
+
+def error_response(status: int, detail: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(detail, errors), status_code=status)
 
 
 def too_large(limit: int) -> HttpError:
@@ -51,7 +61,7 @@ def parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
-        message = str(exc).splitlines()[0][:200] if isinstance(exc, ValueError) else "nested too deeply"
+        message = first_line(exc, 200) if isinstance(exc, ValueError) else "nested too deeply"
         raise HttpError(422, "request body is not valid JSON", [{"field": "body", "message": message}]) from None
 
 

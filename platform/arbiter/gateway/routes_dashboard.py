@@ -14,13 +14,13 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
-from arbiter.dashboard.data import dashboard_data
 from arbiter.gateway.http import HttpError
-from arbiter.reporting import Window, parse_since
+from arbiter.insights.dashboard import dashboard_data
+from arbiter.insights.reporting import Window, parse_since
 from models.detectors import DETECTORS
 
 router = APIRouter(tags=["dashboard"])
-STATIC = Path(__file__).resolve().parents[1] / "dashboard" / "static"
+STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = {"chart.umd.min.js": "text/javascript", "dashboard.js": "text/javascript", "dashboard.css": "text/css"}
 PAGE = Template((STATIC / "dashboard.html").read_text())
 POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -43,7 +43,7 @@ def _window(detector: str | None, since: str | None) -> Window:
 
 
 def _data(request: Request, detector: str | None, since: str | None) -> dict[str, Any]:
-    return dashboard_data(request.app.state.platform.engine, _window(detector, since))
+    return dashboard_data(request.app.state.platform, _window(detector, since))
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

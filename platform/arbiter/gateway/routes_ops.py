@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import text
 
 from arbiter.gateway import metrics
 
@@ -22,13 +21,7 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request, response: Response) -> dict[str, Any]:
     """Ready when the database answers and every detector has a champion loaded; the broker is reported."""
     platform, state = request.app.state.platform, request.app.state.serving
-    checks: dict[str, Any] = {}
-    try:
-        with platform.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"unreachable: {type(exc).__name__}"
+    checks: dict[str, Any] = {"database": platform.database_status()}
     champions = {name: (s.champion.model_id if s.champion else None) for name, s in state.snapshot.detectors.items()}
     checks["champions"] = champions
     checks["state_error"] = state.last_error

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from arbiter.gateway.auth import check_api_key
 from arbiter.gateway.http import BATCH_LIMIT, HttpError, read_json
-from arbiter.outcomes import parse_label, record_outcomes
+from arbiter.insights.outcomes import import_outcomes, parse_label
 
 MAX_OUTCOMES = 10_000
 router = APIRouter(prefix="/v1", tags=["outcomes"])
@@ -35,7 +35,4 @@ async def outcomes(request: Request) -> dict[str, Any]:
         labels.append(label)
     if errors:
         raise HttpError(422, "invalid request body", errors[:100])
-    platform = request.app.state.platform
-    with platform.sessions() as session, session.begin():
-        summary = record_outcomes(session, labels, source="api")
-    return summary.as_dict()
+    return import_outcomes(request.app.state.platform, labels, source="api").as_dict()

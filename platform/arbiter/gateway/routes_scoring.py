@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-import json
 import os
 from functools import cache
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 
 from arbiter.gateway.auth import check_api_key
-from arbiter.gateway.http import BATCH_LIMIT, SINGLE_LIMIT, HttpError, read_json
+from arbiter.gateway.http import BATCH_LIMIT, HttpError, read_json
 from arbiter.gateway.metrics import LATENCY, REQUESTS
-from arbiter.scoring import Scorer, check_envelope
+from arbiter.serving.scoring import Scorer, check_envelope
 
 MAX_BATCH = 1000
 SERVED_BY = {"X-Served-By": str(os.getpid())}  # which worker process answered (operations, tests)
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
 SCORE_EXAMPLE = {"application_id": "app-42", "data": {"Time": 0.0, "V1": -1.36, "Amount": 149.62}}
+# The single-application call is answered by the fast path (fast_path.py) before FastAPI routes
+# anything, so it has no FastAPI route; this is its entry in /openapi.json.
+SCORE_OPERATION = {
+    "tags": ["scoring"], "summary": "Score", "operationId": "score_v1_detectors__detector__score_post",
+    "description": "Score one application with the champion: `{\"application_id\"?, \"data\": {...}}`. "
+                   "422 names each bad field; 404 unknown detector; 413 body over 64 KiB; 503 no champion.",
+    "parameters": [{"name": "detector", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "required": ["data"], "properties": {
+            "application_id": {"type": "string", "maxLength": 128}, "data": {"type": "object"}}},
+        "example": SCORE_EXAMPLE}}},
+    "responses": {"200": {"description": "application_id, detector, score, decision, reasons, model, "
+                                         "strategy_version, rules_version, elapsed_ms"},
+                  **{code: {"description": what} for code, what in (
+                      ("401", "a valid X-API-Key is required"), ("404", "unknown detector"),
+                      ("413", "body too large"), ("422", "invalid body; errors name each field"),
+                      ("503", "no champion loaded"))}},
+}
 
 
 def _scorer(request: Request) -> Scorer:
@@ -42,21 +59,6 @@ def observe(results: list[dict[str, Any]], detector: str) -> None:
         _decided(detector, r["decision"]).inc()
     if results:
         _timed(detector).observe(results[0]["elapsed_ms"] / 1e3)
-
-
-@router.post("/detectors/{detector}/score",
-             openapi_extra={"requestBody": {"content": {"application/json": {"example": SCORE_EXAMPLE}}}})
-async def score(detector: str, request: Request) -> Response:
-    """Score one application with the champion: `{"application_id"?, "data": {...}}`."""
-    check_api_key(request, request.app.state.api_keys)
-    scorer = _scorer(request)
-    scorer.detector_state(detector)  # 404 before reading the body
-    app, errors = check_envelope(await read_json(request, SINGLE_LIMIT))
-    if errors or app is None:
-        raise HttpError(422, "invalid request body", errors)
-    result = scorer.score(detector, [app])[0]
-    observe([result], detector)
-    return Response(json.dumps(result), media_type="application/json", headers=SERVED_BY)
 
 
 @router.post("/detectors/{detector}/score:batch")

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from arbiter.pii import PiiHasher
-from arbiter.rules import RuleInput, RuleSetInput, to_stored
+from arbiter.domain.pii import PiiHasher
+from arbiter.domain.rules import RuleInput, RuleSetInput, to_stored
+from arbiter.domain.strategies import DEFAULT_DECLINE, DEFAULT_REVIEW, Strategy
 from arbiter.store import tables
-from arbiter.strategies import DEFAULT_DECLINE, DEFAULT_REVIEW, Strategy
 from models.detectors import DETECTORS, get_detector
 from models.synth.applications import DISPOSABLE_DOMAINS, KNOWN_FRAUD_EMAILS, KNOWN_FRAUD_SSNS
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -38,3 +40,8 @@ def list_models(session: Session, detector: str | None = None) -> list[tables.Mo
     if detector:
         query = query.where(tables.Model.detector == detector)
     return list(session.scalars(query))
+
+
+def bundle_path(registry_dir: Path, model: tables.Model) -> Path:
+    """Where a registered model's bundle lives."""
+    return Path(registry_dir) / model.location

@@ -14,7 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from arbiter.pii import PiiHasher
+from arbiter.domain.pii import PiiHasher
 from arbiter.store import tables
 from models.schema import Detector
 

@@ -1,7 +1,7 @@
 """The tables of CONTRACT.md (SQLAlchemy 2.0, typed). Created only by `migrations/`.
 
 No column holds PII in clear: application payloads are stored with PII fields replaced by
-keyed hashes (see `arbiter.pii`).
+keyed hashes (see `arbiter.domain.pii`).
 """
 
 from __future__ import annotations

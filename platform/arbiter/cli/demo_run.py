@@ -20,20 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from sqlalchemy import func, select, text, update
 
-from arbiter import reporting
 from arbiter.bootstrap import Platform, bootstrap
 from arbiter.broker.factory import is_embedded
+from arbiter.cli.demo_services import DemoServices, pick_port
 from arbiter.cli.progress import stage_bar
 from arbiter.cli.replay import summary_lines
+from arbiter.cli.replay_engine import ReplayOptions, read_rows, replay
 from arbiter.cli.report import render
-from arbiter.demo_processes import DemoServices, pick_port
-from arbiter.promotion import promote
-from arbiter.registry import register_bundle
-from arbiter.replay import ReplayOptions, read_rows, replay
-from arbiter.shadowing import change_shadow
-from arbiter.store import tables
+from arbiter.governance.promotion import promote
+from arbiter.governance.registry import register_bundle
+from arbiter.governance.shadowing import change_shadow
+from arbiter.insights.recording import recorded, set_label_maturity
+from arbiter.insights.reporting import Window, comparison_report
 from models.dataio import TIME_COLUMN, prepare_frame
 from models.detectors import DETECTORS, get_detector
 from models.recipes import get_recipe, h2o_engine
@@ -48,14 +47,16 @@ MIN_FRAUD_RATE = 0.01  # enough frauds in a few thousand replayed rows for the A
 
 @dataclass
 class DemoOptions:
-    rows: int = 20_000
-    replay_rows: int = 2_000
-    seed: int = 7
-    workdir: Path = Path("var/demo")
-    port: int = 8000
-    label_delay: float = 2.0
-    serve: bool = True
-    h2o: bool | None = None  # None: when Java runs
+    """`arbiter demo`'s options (their defaults are the command's)."""
+
+    rows: int
+    replay_rows: int
+    seed: int
+    workdir: Path
+    port: int
+    label_delay: float
+    serve: bool
+    h2o: bool | None  # None: when Java runs
 
 
 def java_runs() -> bool:
@@ -139,15 +140,13 @@ def _prepare_detector(platform: Platform, name: str, challengers: tuple[str, ...
         out = run_dir / f"{name}-{recipe}"
         with stage_bar(f"  training {recipe}", STAGES) as progress:
             result = train(detector, get_recipe(recipe), training, out, seed=options.seed, progress=progress)
-        model = register_bundle(out, platform.sessions, platform.settings.registry_dir,
-                                tolerance=platform.settings.certification_tolerance).model
+        model = register_bundle(platform, out, actor="demo").model
         registered[recipe] = model.id
         click.echo(f"  {model.id:<42} validation AUC {result.manifest['metrics']['validation']['roc_auc']:.4f}  "
                    f"certified ({model.runtime}) max |diff| {model.certification['max_abs_diff']:.1e}  "
                    f"trained in {result.seconds:.1f}s")
-    with platform.sessions() as session, session.begin():
-        promote(session, name, registered[CHAMPION_RECIPE], actor="demo", force=True,
-                reason="demo: first champion, no shadow history yet")
+    promote(platform, registered[CHAMPION_RECIPE], actor="demo", force=True,
+            reason="demo: first champion, no shadow history yet")
     for recipe in challengers:
         change_shadow(platform, registered[recipe], True)  # binds the challenger's queue, then opens its window
     click.echo(f"  {registered[CHAMPION_RECIPE]} -> champion (forced: no shadow history yet, on record); "
@@ -157,8 +156,7 @@ def _prepare_detector(platform: Platform, name: str, challengers: tuple[str, ...
 
 def _mature_at_once(platform: Platform) -> None:
     """The demo's labels arrive seconds after the decisions, not weeks: count them at once."""
-    with platform.sessions() as session, session.begin():
-        session.execute(update(tables.ViewSettings).values(label_maturity_days=0))
+    set_label_maturity(platform, 0)
     click.echo("\nview_settings.label_maturity_days = 0 for the demo (labels arrive seconds late, not weeks)")
 
 
@@ -176,26 +174,22 @@ def _wait_until_recorded(platform: Platform, expected: int, timeout: float = 180
     """Until the recorder has every decision and no challenger has anything pending."""
     deadline = time.monotonic() + timeout
     while True:
-        with platform.engine.connect() as conn:
-            decisions = conn.scalar(select(func.count()).select_from(tables.Decision))
-            pending = conn.scalar(text("SELECT COALESCE(SUM(pending), 0) FROM shadow_coverage")) or 0
-        if (decisions >= expected and pending == 0) or time.monotonic() > deadline:
+        progress = recorded(platform)
+        done = progress.decisions >= expected and progress.pending == 0
+        if done or time.monotonic() > deadline:
             break
         time.sleep(0.25)
-    with platform.engine.connect() as conn:
-        rows = conn.execute(text("SELECT model_id, published, scored, dead_lettered, pending FROM shadow_coverage "
-                                 "WHERE stopped_at IS NULL ORDER BY model_id")).all()
-    click.echo(f"\nrecorded {decisions:,} decisions" + ("" if decisions >= expected and pending == 0 else
-                                                          " (the workers are still behind: figures are partial)"))
+    click.echo(f"\nrecorded {progress.decisions:,} decisions" + (
+        "" if done else " (the workers are still behind: figures are partial)"))
     click.echo("shadow_coverage (per challenger):")
     click.echo(f"  {'model':<44}{'published':>10}{'scored':>8}{'dead':>6}{'pending':>9}")
-    for model_id, published, scored, dead, waiting in rows:
-        click.echo(f"  {model_id:<44}{published:>10}{scored:>8}{dead:>6}{waiting:>9}")
+    for row in progress.coverage:
+        click.echo(f"  {row['model_id']:<44}{row['published']:>10}{row['scored']:>8}{row['dead_lettered']:>6}"
+                   f"{row['pending']:>9}")
 
 
 def _print_report(platform: Platform) -> None:
-    with platform.engine.connect() as conn:
-        entries = reporting.report(conn, platform.engine.dialect.name, reporting.Window())
+    entries = comparison_report(platform, Window())
     click.echo("")
     for line in render(entries, "this demo's replay"):
         click.echo(line)

@@ -21,9 +21,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arbiter.rules import CompiledRules
+from arbiter.domain.rules import CompiledRules
+from arbiter.domain.strategies import Strategy
 from arbiter.store import config_repo, tables
-from arbiter.strategies import Strategy
+from arbiter.store.models_repo import bundle_path
 from models.detectors import DETECTORS, Detector
 from models.runtimes import Runtime, load_runtime
 
@@ -122,7 +123,7 @@ class ServingState:
             previous.champion.model_id == champion_id else None
         if champion_id and champion is None:
             model = session.get(tables.Model, champion_id)
-            runtime = load_runtime(self._registry_dir / model.location)  # verified and fully loaded here
+            runtime = load_runtime(bundle_path(self._registry_dir, model))  # verified and fully loaded here
             champion = Champion(model.id, model.name, model.version, runtime)
         strategy = config_repo.strategy_in_force(session, detector.name)
         rules_row = config_repo.current_rules(session, detector.name)

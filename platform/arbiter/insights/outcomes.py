@@ -8,7 +8,7 @@ the platform never saw are counted and reported, not stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from arbiter.bootstrap import Platform
 from arbiter.store import tables
 
 TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes"}, {"false", "0", "no"}
 REPORTED_UNKNOWN = 20  # how many unknown ids a summary lists (all are counted)
+CHUNK = 5_000  # labels looked up and written per round trip
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,20 @@ def _latest_per_application(labels: Iterable[Label]) -> dict[str, Label]:
         if seen is None or label.observed_at > seen.observed_at:
             latest[label.application_id] = label
     return latest
+
+
+def import_outcomes(platform: Platform, labels: Sequence[Label], *, source: str,
+                    progress: Callable[[int], None] | None = None) -> OutcomeSummary:
+    """Store `labels` in one transaction (all or nothing), `CHUNK` at a time; what happened to each.
+    `progress(n)` is told each time n more are stored."""
+    total = OutcomeSummary()
+    with platform.sessions() as session, session.begin():
+        for start in range(0, len(labels), CHUNK):
+            chunk = labels[start:start + CHUNK]
+            total.add(record_outcomes(session, chunk, source=source))
+            if progress is not None:
+                progress(len(chunk))
+    return total
 
 
 def record_outcomes(session: Session, labels: Sequence[Label], *, source: str) -> OutcomeSummary:

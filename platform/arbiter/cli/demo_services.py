@@ -27,6 +27,23 @@ def pick_port(wanted: int) -> int:
         return s.getsockname()[1]
 
 
+def wait_for_http(url: str, processes: dict[str, subprocess.Popen], timeout: float) -> bool:
+    """Poll `url` until it answers 200 (True) or `timeout` seconds pass (False). RuntimeError
+    (naming the process) as soon as one of `processes` has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, proc in processes.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"the {name} exited early")
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    return False
+
+
 @dataclass
 class DemoServices:
     """The gateway, and the shadow workers when they run in their own process; logs in `log_dir`."""
@@ -45,17 +62,11 @@ class DemoServices:
         self._spawn("gateway", "serve", "--port", str(self.port))
         if self.separate_workers:
             self._spawn("worker", "worker")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, proc in self.processes.items():
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the {name} exited early; see {self.log_dir / f'{name}.log'}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
+        try:
+            if wait_for_http(f"{self.url}/readyz", self.processes, timeout):
+                return
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; see {self.log_dir}") from None
         raise RuntimeError(f"the gateway was not ready within {timeout:.0f} s; see {self.log_dir / 'gateway.log'}")
 
     def _spawn(self, name: str, *args: str) -> None:

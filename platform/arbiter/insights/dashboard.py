@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from arbiter.bootstrap import Platform
+from arbiter.insights import reporting
+from arbiter.insights.reporting import Window
 
-from arbiter import reporting
-from arbiter.reporting import Window
 
-
-def dashboard_data(engine: Engine, window: Window) -> dict[str, Any]:
+def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
     """Per detector: champion and comparison, ROC curves, score histograms, daily performance,
     shadow coverage, latest drift and the promotion history."""
+    engine = platform.engine
     with engine.connect() as conn:
         entries = reporting.report(conn, engine.dialect.name, window)
         parts = {

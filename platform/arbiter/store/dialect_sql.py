@@ -1,11 +1,12 @@
-"""The strategists' views, as SQL files named `<view>.sql`. A few macros (GREATEST, SECONDS_BETWEEN,
-DAY_OF, MATURE_BEFORE, JSON_NUMBER) are written per dialect so one text serves Postgres and SQLite."""
+"""One SQL text for Postgres and SQLite: a few macros written per dialect.
+
+Macros: GREATEST, SECONDS_BETWEEN(a, b), DAY_OF(t), MATURE_BEFORE(days), JSON_NUMBER(doc, key)
+and SINCE(column). The migrations expand their frozen view copies with this, so a macro's
+expansion is history too: never change one, add a new macro instead.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-_DIR = Path(__file__).parent
 DIALECT = {
     "postgresql": {"greatest": "GREATEST", "seconds_between": "EXTRACT(EPOCH FROM ({0} - {1}))",
                    "day_of": "CAST(({0} AT TIME ZONE 'UTC') AS DATE)",
@@ -19,27 +20,17 @@ DIALECT = {
 MACROS = ("SECONDS_BETWEEN", "DAY_OF", "MATURE_BEFORE", "JSON_NUMBER")
 
 
-def view_sql(name: str, dialect: str) -> str:
-    """`CREATE VIEW name AS ...` for `dialect`."""
-    return f"CREATE VIEW {name} AS\n{select_sql(name, dialect)}"
-
-
-def select_sql(name: str, dialect: str, *, since: bool = False) -> str:
-    """The view's query for `dialect`. A view counts everything; with `since`, the query takes a
-    `:since` parameter and counts only applications received from then on (its SINCE(column)
-    conditions), so a report over a period runs the very same SQL as the view."""
+def expand(text: str, dialect: str, *, since: bool = False) -> str:
+    """`text` with its macros written for `dialect`. SINCE(column) is `column >= :since` with
+    `since`, and always true without (a view counts everything)."""
     words = {**DIALECT[dialect], "since": "{0} >= :since" if since else "1 = 1"}
-    text = (_DIR / f"{name}.sql").read_text().replace("GREATEST(", words["greatest"] + "(")
+    text = text.replace("GREATEST(", words["greatest"] + "(")
     for macro in (*MACROS, "SINCE"):
         while f"{macro}(" in text:
             start = text.index(f"{macro}(")
             inside, end = _balanced(text, start + len(macro))
-            text = text[:start] + _expand(words[macro.lower()], inside) + text[end:]
+            text = text[:start] + words[macro.lower()].format(*_arguments(inside)) + text[end:]
     return text
-
-
-def _expand(template: str, inside: str) -> str:
-    return template.format(*_arguments(inside))
 
 
 def _arguments(inside: str) -> list[str]:
@@ -60,4 +51,4 @@ def _balanced(text: str, open_at: int) -> tuple[str, int]:
         depth += {"(": 1, ")": -1}.get(text[i], 0)
         if depth == 0:
             return text[open_at + 1:i], i + 1
-    raise ValueError(f"unbalanced parentheses in a view at {open_at}")
+    raise ValueError(f"unbalanced parentheses in SQL at {open_at}")

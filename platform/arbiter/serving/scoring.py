@@ -14,32 +14,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from arbiter.pii import PiiHasher
-from arbiter.serving_state import DetectorState, ServingState
+from arbiter.domain.errors import Invalid, NotFound, Unavailable
+from arbiter.domain.pii import PiiHasher
+from arbiter.serving.state import DetectorState, ServingState
 from models.validation import validate_record
 
 
-class ScoringError(Exception):
-    """A request that cannot be scored; `status` is the HTTP status it maps to."""
-
-    status = 400
-
-    def __init__(self, message: str, errors: list[dict[str, str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or []
+class UnknownDetectorError(NotFound):
+    """The path names no declared detector."""
 
 
-class UnknownDetectorError(ScoringError):
-    status = 404
+class InvalidInputError(Invalid):
+    """An application's fields do not fit its detector."""
 
 
-class InvalidInputError(ScoringError):
-    status = 422
-
-
-class NoChampionError(ScoringError):
-    status = 503
+class NoChampionError(Unavailable):
+    """Nothing decided the application by rule and no champion is loaded."""
 
 
 @dataclass(frozen=True)

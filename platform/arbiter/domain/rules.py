@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from arbiter.pii import PiiHasher
+from arbiter.domain.errors import Invalid
+from arbiter.domain.pii import PiiHasher
 from models.schema import Detector
 
 RuleType = Literal["email", "ssn", "device", "email_domain", "ip_range"]
@@ -45,8 +46,11 @@ class RuleSetInput(BaseModel):
     note: str = Field("", max_length=2000)
 
 
-class RulesError(ValueError):
+class RulesError(Invalid):
     """A rule set that cannot apply to its detector; the message names the rule."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, [{"field": "rules", "message": message}])
 
 
 def to_stored(detector: Detector, ruleset: RuleSetInput, hasher: PiiHasher) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """What the strategists look at, read from the views: `arbiter report` and the dashboard.
 
-Every figure comes from the SQL views of `migrations/views` (or, for a period, from the same
+Every figure comes from the strategists' SQL views (`insights/views/`; or, for a period, from the same
 SQL with a `:since` bound), so the terminal, the page and a strategist's own query agree.
 """
 
@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, DateTime, bindparam, text
 
-from migrations.views import select_sql
+from arbiter.bootstrap import Platform
+from arbiter.insights.views import select_sql
 
 ROC_BUCKETS = 200  # the ROC curve's thresholds: scores bucketed to 1/200, counted in SQL
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhm])\s*$")
@@ -112,6 +113,12 @@ def comparison(conn: Connection, dialect: str, window: Window) -> list[dict[str,
                m.status AS challenger_status
         FROM ({body}) c JOIN models m ON m.id = c.challenger_id
         WHERE {where} ORDER BY c.detector, c.auc_delta DESC, c.challenger_id""", **params)
+
+
+def comparison_report(platform: Platform, window: Window) -> list[DetectorReport]:
+    """The use case behind `arbiter report` (and the demo's closing report)."""
+    with platform.engine.connect() as conn:
+        return report(conn, platform.engine.dialect.name, window)
 
 
 def report(conn: Connection, dialect: str, window: Window) -> list[DetectorReport]:

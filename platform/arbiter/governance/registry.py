@@ -7,14 +7,18 @@ its `models` row, or refuses with one clear message and leaves nothing behind.
 from __future__ import annotations
 
 import shutil
+import tarfile
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from arbiter.errors import RegistrationError
+from arbiter.bootstrap import Platform
+from arbiter.domain.errors import RegistrationError
 from arbiter.store import models_repo, tables
 from models.bundle import bundle_digest, verify_bundle
 from models.certification import certify
@@ -27,11 +31,6 @@ from models.errors import BundleError
 class Registration:
     model: tables.Model
     created: bool
-
-
-def bundle_path(registry_dir: Path, model: tables.Model) -> Path:
-    """Where a registered model's bundle lives."""
-    return Path(registry_dir) / model.location
 
 
 def _copy_in(source: Path, registry_dir: Path, digest: str) -> tuple[Path, bool]:
@@ -54,10 +53,11 @@ def _copy_in(source: Path, registry_dir: Path, digest: str) -> tuple[Path, bool]
     return target, True
 
 
-def register_bundle(source: str | Path, factory: sessionmaker[Session], registry_dir: str | Path, *,
-                    tolerance: float = 1e-5, actor: str = "cli") -> Registration:
-    """Verify, certify and store the bundle at `source`; the `models` row it now has."""
-    source, registry_dir = Path(source), Path(registry_dir)
+def register_bundle(platform: Platform, source: str | Path, *, actor: str = "cli") -> Registration:
+    """Verify, certify (within ARBITER_CERTIFICATION_TOLERANCE) and store the bundle at `source`;
+    the `models` row it now has. Registering the same bytes again changes nothing."""
+    source, registry_dir = Path(source), Path(platform.settings.registry_dir)
+    factory, tolerance = platform.sessions, platform.settings.certification_tolerance
     if not source.is_dir():
         raise RegistrationError(f"not a bundle directory: {source}")
     try:
@@ -123,3 +123,39 @@ def _insert_row(factory: sessionmaker[Session], manifest: dict, digest: str, tar
             if attempt == 2:
                 raise
     raise RegistrationError("could not allocate a model version")  # pragma: no cover
+
+
+def register_archive(platform: Platform, archive: Path, *, actor: str) -> Registration:
+    """Register the bundle inside a tar or tar.gz `archive` (its files, or one folder of them).
+    Extraction refuses absolute paths, links out of the folder and devices."""
+    target = archive.parent / "bundle"
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(target, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise RegistrationError(f"the body is not a usable tar archive: {exc}") from None
+    try:
+        manifests = list(target.rglob("manifest.json"))
+        if len(manifests) != 1:
+            raise RegistrationError("the archive must hold exactly one bundle (one manifest.json)")
+        return register_bundle(platform, manifests[0].parent, actor=actor)
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def list_models(platform: Platform, detector: str | None = None) -> list[tables.Model]:
+    with platform.sessions() as session:
+        return models_repo.list_models(session, detector)
+
+
+def model_dict(m: tables.Model) -> dict[str, Any]:
+    """A registered model as the admin API shows it (never its bytes)."""
+    return {"id": m.id, "detector": m.detector, "name": m.name, "version": m.version, "recipe": m.recipe,
+            "flavour": m.flavour, "runtime": m.runtime, "status": m.status, "sha256": m.sha256,
+            "metrics": m.metrics, "certification": m.certification, "registered_at": m.registered_at.isoformat(),
+            "registered_by": m.registered_by, "windows": m.manifest.get("windows"),
+            "shadow": {"started_at": _iso(m.shadow_started_at), "stopped_at": _iso(m.shadow_stopped_at)}}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,68 @@
+"""Changing what decides: a detector's strategy and its rules, each change a new version.
+
+Every change is one transaction that adds a version (nothing is edited); the gateways pick it
+up within their refresh interval (serving/state.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arbiter.bootstrap import Platform
+from arbiter.domain.errors import NotFound
+from arbiter.domain.rules import RuleSetInput, public_view, to_stored
+from arbiter.domain.strategies import StrategyInput
+from arbiter.store import config_repo, tables
+from models.detectors import DETECTORS, get_detector
+
+
+def known_detector(name: str) -> str:
+    """`name`, or NotFound when no detector of that name is declared."""
+    if name not in DETECTORS:
+        raise NotFound(f"unknown detector {name!r}")
+    return name
+
+
+def current_strategy(platform: Platform, detector: str) -> dict[str, Any]:
+    return _current(platform, detector, "strategy")
+
+
+def change_strategy(platform: Platform, detector: str, change: StrategyInput, *, actor: str) -> dict[str, Any]:
+    """A new strategy version for `detector`, in force from the next refresh."""
+    with platform.sessions() as session, session.begin():
+        row = config_repo.add_strategy(session, known_detector(detector), change.review_threshold,
+                                       change.decline_threshold, note=change.note, actor=actor)
+        return strategy_dict(row)
+
+
+def current_rules(platform: Platform, detector: str) -> dict[str, Any]:
+    return _current(platform, detector, "rules")
+
+
+def change_rules(platform: Platform, detector: str, change: RuleSetInput, *, actor: str) -> dict[str, Any]:
+    """A new rule-set version for `detector` (identity values stored as keyed hashes); RulesError
+    names the rule that cannot apply."""
+    stored = to_stored(get_detector(known_detector(detector)), change, platform.hasher)
+    with platform.sessions() as session, session.begin():
+        return rules_dict(config_repo.add_rules(session, detector, stored, note=change.note, actor=actor))
+
+
+def _current(platform: Platform, detector: str, what: str) -> dict[str, Any]:
+    fetch, render = {"strategy": (config_repo.current_strategy, strategy_dict),
+                     "rules": (config_repo.current_rules, rules_dict)}[what]
+    with platform.sessions() as session:
+        row = fetch(session, known_detector(detector))
+        if row is None:
+            raise NotFound(f"no {what} for {detector!r}")
+        return render(row)
+
+
+def strategy_dict(row: tables.Strategy) -> dict[str, Any]:
+    return {"detector": row.detector, "version": row.version, "review_threshold": row.review_threshold,
+            "decline_threshold": row.decline_threshold, "note": row.note, "created_by": row.created_by,
+            "created_at": row.created_at.isoformat()}
+
+
+def rules_dict(row: tables.RuleSet) -> dict[str, Any]:
+    return {"detector": row.detector, "version": row.version, "rules": public_view(row.body), "note": row.note,
+            "created_by": row.created_by, "created_at": row.created_at.isoformat()}

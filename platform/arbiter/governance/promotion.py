@@ -1,0 +1,157 @@
+"""Promotion and rollback of champions, behind the gates (`domain/gates.py`), every attempt on record.
+
+`promote` and `rollback` are the use cases the admin API, the CLI and the demo all call: one
+transaction (detector locked, gates run on the evidence, the attempt recorded, the champion
+swapped), then the broker call that goes with it (a promoted challenger's queue is released).
+`force` (with a reason) overrides failed gates, never `registered`; the override is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from arbiter.bootstrap import Platform
+from arbiter.config import Settings
+from arbiter.domain import gates as gate_rules
+from arbiter.domain.errors import NotFound
+from arbiter.governance.shadowing import release_queue
+from arbiter.insights.comparison import paired_comparison
+from arbiter.store import tables
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    """Whether the change took effect, and the audit record (as `promotion_dict`)."""
+
+    accepted: bool
+    record: dict[str, Any]
+
+    @property
+    def gates(self) -> gate_rules.Gates:
+        return self.record["gates"]
+
+
+def policy_of(settings: Settings) -> gate_rules.PromotionPolicy:
+    return gate_rules.PromotionPolicy(settings.promotion_min_shadow, settings.promotion_auc_tolerance,
+                                      settings.certification_tolerance)
+
+
+def promotion_dict(p: tables.Promotion) -> dict[str, Any]:
+    return {"id": p.id, "detector": p.detector, "action": p.action, "model_id": p.model_id,
+            "previous_model_id": p.previous_model_id, "accepted": p.accepted, "forced": p.forced,
+            "gates": p.gates, "actor": p.actor, "reason": p.reason, "created_at": p.created_at.isoformat()}
+
+
+def promote(platform: Platform, model_id: str, *, reason: str, actor: str, force: bool = False,
+            detector: str | None = None) -> PromotionResult:
+    """Run the gates for making `model_id` champion of `detector` (its own detector by default),
+    record the attempt, and swap champions if they pass (or `force`)."""
+    with platform.sessions() as session, session.begin():
+        if detector is None:
+            model = session.get(tables.Model, model_id)
+            if model is None:
+                raise NotFound(f"unknown model {model_id!r}")
+            detector = model.detector
+        _lock_detector(session, detector)
+        model = session.get(tables.Model, model_id)
+        champion = current_champion(session, detector)
+        gates = _gates(session, model, detector, champion, policy_of(platform.settings))
+        passed = gate_rules.passed(gates)
+        accepted = passed or (force and gates["registered"]["passed"])
+        record = tables.Promotion(detector=detector, action="promote", model_id=model.id if model else None,
+                                  previous_model_id=champion.id if champion else None, accepted=accepted,
+                                  forced=force and not passed and accepted, gates=gates, actor=actor, reason=reason)
+        session.add(record)
+        was_challenger = model is not None and model.status == "shadow"
+        if accepted and model is not None:
+            _swap(session, champion, model)
+        session.flush()
+        result = PromotionResult(accepted, promotion_dict(record))
+    if accepted and was_challenger:
+        release_queue(platform, model)  # a promoted challenger stops receiving shadow traffic
+    return result
+
+
+def rollback(platform: Platform, detector: str, *, reason: str, actor: str) -> PromotionResult:
+    """Make the champion before the current one champion again; refused (and recorded) if there is none."""
+    with platform.sessions() as session, session.begin():
+        _lock_detector(session, detector)
+        champion = current_champion(session, detector)
+        previous = _predecessor(session, detector, champion)
+        gates = {"previous_champion": {"passed": previous is not None,
+                                       "detail": previous.id if previous else "no earlier champion to return to"}}
+        record = tables.Promotion(detector=detector, action="rollback", model_id=previous.id if previous else None,
+                                  previous_model_id=champion.id if champion else None,
+                                  accepted=previous is not None, forced=False, gates=gates, actor=actor,
+                                  reason=reason)
+        session.add(record)
+        if previous is not None:
+            _swap(session, champion, previous)
+        session.flush()
+        return PromotionResult(previous is not None, promotion_dict(record))
+
+
+def history(platform: Platform, detector: str | None = None) -> list[dict[str, Any]]:
+    """The audit trail of promotions and rollbacks, newest first."""
+    query = select(tables.Promotion).order_by(tables.Promotion.id.desc())
+    if detector is not None:
+        query = query.where(tables.Promotion.detector == detector)
+    with platform.sessions() as session:
+        return [promotion_dict(p) for p in session.scalars(query)]
+
+
+def current_champion(session: Session, detector: str) -> tables.Model | None:
+    return session.scalars(select(tables.Model).where(tables.Model.detector == detector,
+                                                      tables.Model.status == "champion")).first()
+
+
+def _gates(session: Session, model: tables.Model | None, detector: str, champion: tables.Model | None,
+           policy: gate_rules.PromotionPolicy) -> gate_rules.Gates:
+    """The evidence for the gates: the model's facts, its shadow volume, the paired comparison."""
+    if model is None:
+        return gate_rules.evaluate(None, detector, policy)
+    candidate = gate_rules.Candidate(model.detector, model.status, model.certification or {})
+    shadowed = session.scalar(select(func.count()).select_from(tables.ShadowScore)
+                              .where(tables.ShadowScore.model_id == model.id)) or 0
+    paired = paired_comparison(session, model.id, champion.id) if champion is not None else None
+    return gate_rules.evaluate(candidate, detector, policy, shadow_scores=shadowed, paired=paired)
+
+
+def _lock_detector(session: Session, detector: str) -> None:
+    """Serialise promotions of one detector (row lock on Postgres; SQLite serialises writers)."""
+    query = select(tables.Detector).where(tables.Detector.name == detector)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    if session.scalars(query).first() is None:
+        raise NotFound(f"unknown detector {detector!r}")
+
+
+def _predecessor(session: Session, detector: str, champion: tables.Model | None) -> tables.Model | None:
+    """The champion before `champion`: rollbacks walk back through promotions; they do not toggle
+    between the last two models."""
+    if champion is None:
+        return None
+    last = session.scalars(select(tables.Promotion).where(
+        tables.Promotion.detector == detector, tables.Promotion.accepted.is_(True),
+        tables.Promotion.action == "promote", tables.Promotion.model_id == champion.id)
+        .order_by(tables.Promotion.id.desc()).limit(1)).first()
+    return session.get(tables.Model, last.previous_model_id) if last and last.previous_model_id else None
+
+
+def _swap(session: Session, old: tables.Model | None, new: tables.Model) -> None:
+    now = datetime.now(UTC)
+    if old is not None:
+        session.execute(update(tables.Model).where(tables.Model.id == old.id)
+                        .values(status="retired", status_changed_at=now))
+    closes_window = new.status == "shadow"  # a challenger promoted: its shadow window ends here
+    session.execute(update(tables.Model).where(tables.Model.id == new.id)
+                    .values(status="champion", status_changed_at=now,
+                            **({"shadow_stopped_at": now} if closes_window else {})))
+    for model in (old, new):
+        if model is not None:
+            session.refresh(model)
