@@ -5,7 +5,9 @@
 1. Worker throughput: `--rows` card-applications are scored by the champion (in-process) and
    published to RabbitMQ with no worker running; then one `arbiter worker` process (three
    challengers and the recorder) drains the backlog. Reports applications per second (each is
-   four messages: the recorder's and three challengers').
+   four messages: the recorder's and three challengers'), four times: with the evidence
+   aggregates counted as rows are stored and without (`ARBITER_EVIDENCE=false`), off-on-on-off,
+   timed from the first row stored to the last.
 2. Gateway latency with fan-out off and on (`ARBITER_PUBLISH=false|true`), `arbiter serve
    --workers 1` under wrk (8 connections), interleaved `--rounds` times, the worker running.
 3. End-to-end lag (published_at -> scored_at of each challenger row; scored_at is stamped when
@@ -61,7 +63,7 @@ def settings_from(env: dict[str, str]):  # type: ignore[no-untyped-def]
     return Settings(**{k[len("ARBITER_"):].lower(): v for k, v in env.items() if k.startswith("ARBITER_")})
 
 
-def publish_backlog(env: dict[str, str], records: list[dict], rows: int) -> float:
+def publish_backlog(env: dict[str, str], records: list[dict], rows: int, prefix: str = "backlog-") -> float:
     """Score `rows` applications with the champion and publish them; seconds it took."""
     from arbiter.bootstrap import bootstrap
     from arbiter.serving.fanout import Fanout
@@ -76,7 +78,7 @@ def publish_backlog(env: dict[str, str], records: list[dict], rows: int) -> floa
     scorer = Scorer(serving, platform.hasher, sink=fanout.sink)
     started = time.perf_counter()
     for offset in range(0, rows, 500):
-        batch = [Application(f"backlog-{offset + i}", records[(offset + i) % len(records)])
+        batch = [Application(f"{prefix}{offset + i}", records[(offset + i) % len(records)])
                  for i in range(min(500, rows - offset))]
         scorer.score(DETECTOR, batch)
     fanout.flush(600)
@@ -97,14 +99,36 @@ def counts(env: dict[str, str]) -> tuple[int, dict[str, int]]:
     return decisions, shadow
 
 
-def wait_for(env: dict[str, str], total: int, timeout: float = 1800) -> float:
+def wait_for(env: dict[str, str], total: int, timeout: float = 1800, *, after: int | None = None) -> float:
+    """Seconds until `total` decisions and as many scores per challenger are stored; with `after`,
+    timed from when the decisions first exceed `after` (the worker's start-up left out)."""
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         decisions, shadow = counts(env)
+        if after is not None and decisions > after:
+            started, after = time.perf_counter(), None
         if decisions >= total and len(shadow) == len(CHALLENGERS) and min(shadow.values()) >= total:
             return time.perf_counter() - started
-        time.sleep(0.2)
+        time.sleep(0.1)
     raise RuntimeError(f"the worker did not finish: {counts(env)}")
+
+
+def worker_rounds(env: dict[str, str], records: list[dict], rows: int) -> list[dict]:
+    """Drain a fresh backlog four times, evidence off, on, on, off; applications per second each time."""
+    results = []
+    for round_, evidence in enumerate((False, True, True, False)):
+        before, _ = counts(env)
+        publish_backlog(env, records, rows, prefix=f"round{round_}-")
+        worker = subprocess.Popen([str(BIN / "arbiter"), "worker"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, env=env | {"ARBITER_EVIDENCE": str(evidence).lower()})
+        try:
+            seconds = wait_for(env, before + rows, after=before)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+        results.append({"evidence": evidence, "seconds": seconds, "applications_per_s": rows / seconds})
+        print(f"worker, evidence {'on' if evidence else 'off'}: {results[-1]}", file=sys.stderr)
+    return results
 
 
 def lag(env: dict[str, str], since: datetime) -> dict[str, float]:
@@ -138,13 +162,14 @@ def main() -> None:
     try:
         print("preparing: synthesize, train champion + 3 challengers, register, govern ...", file=sys.stderr)
         records = prepare(work, env)
-        report["publish_seconds"] = publish_backlog(env, records, args.rows)
+        report["worker_rounds"] = worker_rounds(env, records, args.rows)
+        on = [r["applications_per_s"] for r in report["worker_rounds"] if r["evidence"]]
+        off = [r["applications_per_s"] for r in report["worker_rounds"] if not r["evidence"]]
+        report["worker"] = {"applications_per_s": statistics.mean(on), "without_evidence": statistics.mean(off),
+                            "messages_per_s": statistics.mean(on) * (1 + len(CHALLENGERS)),
+                            "evidence_ratio": statistics.mean(on) / statistics.mean(off)}
         worker = subprocess.Popen([str(BIN / "arbiter"), "worker"], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
-        drained = wait_for(env, args.rows)
-        report["worker"] = {"seconds": drained, "applications_per_s": args.rows / drained,
-                            "messages_per_s": args.rows * (1 + len(CHALLENGERS)) / drained}
-        print(f"worker: {report['worker']}", file=sys.stderr)
         body = work / "body.json"
         body.write_text(json.dumps({"data": records[1]}))
         report["gateway"], report["lag"] = gateway_runs(env, body, args)
@@ -233,9 +258,15 @@ def write_report(args: argparse.Namespace, report: dict) -> None:
         f"{DETECTOR}: champion rf (100 trees), challengers {', '.join(CHALLENGERS)}; messages sealed with "
         "AES-GCM; quorum queues; publisher confirms.", "",
         "## One worker process, three challengers plus the recorder", "",
-        f"Backlog of {args.rows:,} applications (published in {report['publish_seconds']:.1f}s), drained by one "
-        f"`arbiter worker` in {w['seconds']:.1f}s: **{w['applications_per_s']:.0f} applications/s**, each "
-        f"recorded and scored by three challengers ({w['messages_per_s']:.0f} stored rows and scores/s).", "",
+        f"Backlogs of {args.rows:,} applications, each drained by one `arbiter worker` (timed from the first row "
+        f"stored): **{w['applications_per_s']:.0f} applications/s** with the evidence aggregates kept as rows are "
+        f"stored, {w['without_evidence']:.0f}/s without (`ARBITER_EVIDENCE=false`): "
+        f"**{w['evidence_ratio']:.2f}** of the throughput (mean of two rounds each, off-on-on-off). Each "
+        f"application is recorded and scored by three challengers ({w['messages_per_s']:.0f} stored rows and "
+        "scores/s).", "",
+        "| round | evidence | seconds | applications/s |", "|---:|---|---:|---:|",
+        *[f"| {i + 1} | {'on' if r['evidence'] else 'off'} | {r['seconds']:.1f} | {r['applications_per_s']:.0f} |"
+          for i, r in enumerate(report["worker_rounds"])], "",
         "## Gateway with fan-out off and on (wrk, 8 connections, one uvicorn worker)", "",
         "| fan-out | req/s | p50 ms | p99 ms | non-2xx |", "|---|---:|---:|---:|---:|",
         *[f"| {m} | {g[m]['rps']:.0f} | {g[m]['p50_ms']:.2f} | {g[m]['p99_ms']:.2f} | {g[m]['non_2xx']} |"

@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from arbiter.broker.codec import ApplicationMessage, MessageCodec, UndecodableMessage
 from arbiter.broker.transport import Delivery
+from arbiter.domain.evidence import Scored, day_of
 from arbiter.domain.pii import PiiHasher
 from arbiter.domain.strategies import Strategy
 from arbiter.store import tables
-from arbiter.store.records_repo import insert_ignoring_duplicates, record_decisions
+from arbiter.store.evidence_repo import count_scores, lock_applications
+from arbiter.store.records_repo import insert_ignoring_duplicates, record_decisions, store_applications
 from models.detectors import DETECTORS, Detector
 from models.runtimes import Runtime
 from models.validation import validate_record
@@ -85,8 +87,8 @@ class RecorderHandler:
 
     queue: str
 
-    def __init__(self, queue: str, codec: MessageCodec, hasher: PiiHasher) -> None:
-        self.queue, self.codec, self.hasher = queue, codec, hasher
+    def __init__(self, queue: str, codec: MessageCodec, hasher: PiiHasher, *, evidence: bool = True) -> None:
+        self.queue, self.codec, self.hasher, self.evidence = queue, codec, hasher, evidence
 
     def prepare(self, deliveries: Sequence[Delivery]) -> Prepared:
         prepared = Prepared()
@@ -100,20 +102,35 @@ class RecorderHandler:
 
     def write(self, session: Session, units: Sequence[tuple[ApplicationMessage, dict[str, Any]]]) -> None:
         ordered = sorted(units, key=lambda u: u[0].detector)
+        scored = []
         for name, group in groupby(ordered, key=lambda u: u[0].detector):
             items = list(group)
-            record_decisions(session, DETECTORS[name], self.hasher, [clean for _, clean in items],
-                             [{**m.result, "application_id": m.application_id} for m, _ in items],
-                             [m.received_at for m, _ in items])
+            scored += record_decisions(session, DETECTORS[name], self.hasher, [clean for _, clean in items],
+                                       [{**m.result, "application_id": m.application_id} for m, _ in items],
+                                       [m.received_at for m, _ in items])
+        if self.evidence and scored:
+            lock_applications(session, [s.application_id for s in scored])
+            count_scores(session, scored)
+
+
+@dataclass(frozen=True)
+class ShadowUnit:
+    """A challenger's score ready to store: the row, what stores its application, and the evidence."""
+
+    row: dict[str, Any]
+    record: dict[str, Any]
+    received_at: datetime
+    mine: Scored
+    champion: Scored | None
 
 
 class ChallengerHandler:
     """`arbiter.shadow.<model_id>`: the challenger's score and the decision the strategy would make."""
 
     def __init__(self, queue: str, codec: MessageCodec, model: tables.Model, runtime: Runtime,
-                 strategy: Strategy) -> None:
+                 strategy: Strategy, hasher: PiiHasher, *, evidence: bool = True) -> None:
         self.queue, self.codec, self.runtime, self.strategy = queue, codec, runtime, strategy
-        self.model_id, self.detector = model.id, DETECTORS[model.detector]
+        self.model_id, self.detector, self.hasher, self.evidence = model.id, DETECTORS[model.detector], hasher, evidence
 
     def prepare(self, deliveries: Sequence[Delivery]) -> Prepared:
         prepared = Prepared()
@@ -126,7 +143,7 @@ class ChallengerHandler:
         except Exception:  # one bad record spoils the vector call: score one by one to find it
             scores = [self._score_one(clean) for _, _, clean in decoded]
         strategy, now = self.strategy, datetime.now(UTC)
-        for (delivery, message, _), score in zip(decoded, scores, strict=True):
+        for (delivery, message, clean), score in zip(decoded, scores, strict=True):
             if isinstance(score, Exception):
                 prepared.failures.append(Failure(delivery, f"scoring failed: {type(score).__name__}: {score}",
                                                  True, message))
@@ -135,10 +152,14 @@ class ChallengerHandler:
             if not math.isfinite(value):
                 prepared.failures.append(Failure(delivery, f"scoring failed: score {value}", True, message))
                 continue
-            prepared.units.append((delivery, message, {
-                "application_id": message.application_id, "model_id": self.model_id,
-                "detector": self.detector.name, "score": value, "decision": strategy.decide(value),
-                "strategy_version": strategy.version, "published_at": message.published_at, "scored_at": now}))
+            row = {"application_id": message.application_id, "model_id": self.model_id,
+                   "detector": self.detector.name, "score": value, "decision": strategy.decide(value),
+                   "strategy_version": strategy.version, "published_at": message.published_at, "scored_at": now}
+            mine, champion = self._evidence(message, clean, row)
+            row |= {"champion_id": champion.model_id if champion else None,
+                    "champion_score": champion.score if champion else None,
+                    "champion_decision": champion.decision if champion else None}
+            prepared.units.append((delivery, message, ShadowUnit(row, clean, message.received_at, mine, champion)))
         return prepared
 
     def _score_one(self, record: dict[str, Any]) -> float | Exception:
@@ -147,6 +168,29 @@ class ChallengerHandler:
         except Exception as exc:
             return exc
 
-    def write(self, session: Session, units: Sequence[dict[str, Any]]) -> None:
-        rows = {(u["application_id"]): u for u in reversed(units)}  # within a batch too, the first one stands
-        insert_ignoring_duplicates(session, tables.ShadowScore.__table__, list(rows.values()))
+    def _evidence(self, message: ApplicationMessage, clean: dict[str, Any], row: dict[str, Any]
+                  ) -> tuple[Scored, Scored | None]:
+        """The score as the aggregates count it, and the champion's on the same application (when a
+        model scored it: a rule hit has no score to pair with)."""
+        field = self.detector.amount_field
+        amount, day = (clean.get(field) if field else None), day_of(message.received_at)
+        mine = Scored(self.model_id, self.detector.name, day, row["score"], row["decision"], amount,
+                      message.application_id)
+        result, model = message.result, (message.result.get("model") or {}).get("id")
+        champion = None if model is None or result.get("score") is None else Scored(
+            model, self.detector.name, day, float(result["score"]), result["decision"], amount, message.application_id)
+        return mine, champion
+
+    def write(self, session: Session, units: Sequence[ShadowUnit]) -> None:
+        firsts = {u.row["application_id"]: u for u in reversed(units)}  # within a batch too, the first one stands
+        if self.evidence:
+            # the application stored (if the recorder has not yet) and locked, so that a label arriving
+            # meanwhile is either seen here or sees this score (store/evidence_repo.py)
+            ids = list(firsts)
+            store_applications(session, self.detector, self.hasher, [firsts[a].record for a in ids], ids,
+                               [firsts[a].received_at for a in ids])
+            lock_applications(session, ids)
+        inserted = insert_ignoring_duplicates(session, tables.ShadowScore.__table__, [u.row for u in firsts.values()])
+        if self.evidence:
+            new = [u for app_id, u in firsts.items() if (app_id, self.model_id) in inserted]
+            count_scores(session, [u.mine for u in new], [(u.mine, u.champion) for u in new if u.champion is not None])

@@ -69,6 +69,7 @@ class Worker:
     def __init__(self, platform: Platform, selection: Selection, options: WorkerOptions) -> None:
         self.platform, self.selection, self.options = platform, selection, options
         self.codec = make_codec(platform.settings)
+        self.evidence = platform.settings.evidence
         self.stats: Counter[str] = Counter()
         self._stop = threading.Event()
         self._connection: Connection | None = None
@@ -260,7 +261,7 @@ class Worker:
         prefetch = self.options.batch_size * 2
         if self.selection.recorder and topology.RECORDER_QUEUE not in self._handlers:
             self._handlers[topology.RECORDER_QUEUE] = RecorderHandler(topology.RECORDER_QUEUE, self.codec,
-                                                                      self.platform.hasher)
+                                                                      self.platform.hasher, evidence=self.evidence)
             self._connection.subscribe(topology.RECORDER_QUEUE, prefetch)
         for model in challengers:
             queue = topology.shadow_queue(model.id)
@@ -280,7 +281,8 @@ class Worker:
         queue = topology.shadow_queue(model.id)
         if declare:
             self._connection.declare_shadow(model.id, model.detector)
-        self._handlers[queue] = ChallengerHandler(queue, self.codec, model, runtime, strategy)
+        self._handlers[queue] = ChallengerHandler(queue, self.codec, model, runtime, strategy,
+                                                  self.platform.hasher, evidence=self.evidence)
         self._connection.subscribe(queue, self.options.batch_size * 2)
         log.info("consuming %s (%s)", queue, model.detector)
 

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     promotion_auc_tolerance: float = Field(0.01, ge=0, le=1, description="how far below the champion's AUC")
     publish: bool = Field(True, description="publish every scored application (recording and shadow mode); "
                                             "false only to measure the gateway without them")
+    evidence: bool = Field(True, description="count decisions, shadow scores and labels in the evidence aggregates "
+                                             "as they are stored; false only to measure the workers without them")
     message_key: SecretStr | None = Field(None, description="AES-GCM key material for message bodies on the broker")
     worker_batch_size: int = Field(200, ge=1, le=10_000, description="messages a worker scores and commits at once")
     worker_max_wait: float = Field(0.2, gt=0, le=60, description="seconds a worker waits to fill a batch")

@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from arbiter.bootstrap import Platform
+from arbiter.insights.evidence import rebuild
 from tests.helpers import assert_one_line_error, run
 from tests.integration.strategist_data import seed_champion_and_challengers
 
@@ -21,6 +22,7 @@ def test_report_without_data_exits_non_zero_with_one_line(cli_env: dict[str, str
 def test_report_pairs_the_champion_with_each_challenger(platform: Platform, cli_env: dict[str, str]) -> None:
     with platform.engine.begin() as conn:
         seeded = seed_champion_and_challengers(conn)
+    rebuild(platform)  # rows written by hand: `arbiter evidence rebuild` counts them
     proc = run(cli_env, "report", "--json")
     assert proc.returncode == 0, proc.stderr
     [entry] = json.loads(proc.stdout)

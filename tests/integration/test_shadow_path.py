@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from datetime import UTC, datetime
 
 import pika
 import pytest
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from arbiter.gateway.app import create_app
+from tests.integration.evidence_check import assert_matches_a_recount
 from tests.integration.shadow_rig import ADMIN, DETECTOR, ShadowRig, application_bundles, rabbit_url, rabbitmqctl, rig
 
 pytestmark = pytest.mark.integration
@@ -56,6 +58,8 @@ def test_a_worker_killed_mid_stream_or_stopped_loses_and_duplicates_nothing(rig:
     applications = rig.applications(N, "kill")
     for i, application in enumerate(applications):
         assert rig.score(application) == 200
+        if i % 250 == 249:  # labels arriving while the workers store the scores they move
+            _label(rig, applications[i - 249:i + 1])
         if i == N // 3:
             in_flight = rig.counts()
             worker.kill()  # SIGKILL: no chance to finish or acknowledge anything
@@ -67,6 +71,15 @@ def test_a_worker_killed_mid_stream_or_stopped_loses_and_duplicates_nothing(rig:
             worker = rig.start_worker()
     assert 0 < in_flight["decisions"] < N, in_flight  # the kill really came mid-stream
     _assert_exact(rig, rig.wait_for(N), N)
+    _label(rig, applications[::3])  # late labels, some revised
+    counted = assert_matches_a_recount(rig.platform)  # the aggregates agree with the rows, nothing twice
+    assert counted["evidence_pairs"] > 0 and counted["evidence_bins"] > 0
+
+
+def _label(rig: ShadowRig, applications: list[dict]) -> None:
+    outcomes = [{"application_id": a["application_id"], "is_fraud": int(a["application_id"].rsplit("-", 1)[1]) % 3 == 0,
+                 "observed_at": datetime.now(UTC).isoformat()} for a in applications]
+    assert rig.client.post("/v1/outcomes", json={"outcomes": outcomes}).status_code == 200
 
 
 def test_the_gateway_keeps_answering_while_the_broker_is_down_and_everything_lands(rig: ShadowRig) -> None:
@@ -96,6 +109,7 @@ def test_a_postgres_restart_during_traffic_loses_nothing(rig: ShadowRig) -> None
                                      capture_output=True, text=True, timeout=120)
             assert restart.returncode == 0, restart.stderr
     _assert_exact(rig, rig.wait_for(N), N)
+    assert_matches_a_recount(rig.platform)
 
 
 def _amqp(rig: ShadowRig) -> pika.BlockingConnection:

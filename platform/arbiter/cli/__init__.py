@@ -13,6 +13,7 @@ from arbiter import plugins
 from arbiter.cli.data import data
 from arbiter.cli.db import db
 from arbiter.cli.demo import demo
+from arbiter.cli.evidence import evidence
 from arbiter.cli.governance import promote, rollback, shadow
 from arbiter.cli.outcomes import outcomes
 from arbiter.cli.registry import models_group, register
@@ -55,7 +56,7 @@ def cli() -> None:
 
 
 for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, outcomes, replay, report,
-                demo):
+                evidence, demo):
     cli.add_command(command)
 for name, command in plugins.all_of("arbiter.commands").items():  # `arbiter worker` (shadow_workers)
     cli.add_command(command, name)

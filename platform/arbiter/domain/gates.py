@@ -3,7 +3,8 @@
 Gates for promoting model M on detector D:
 - registered: M exists, belongs to D, is not already the champion;
 - certified: M passed certification within the configured tolerance;
-- shadow_volume: M has shadow scores on at least `min_shadow` applications;
+- shadow_volume: M has scored at least `min_shadow` applications in shadow mode beside the
+  champion (paired: what the comparison is made of);
 - auc_vs_champion: on the mature labelled applications both M (shadow) and the champion scored
   (the paired comparison the `champion_challenger_comparison` view shows), M's ROC-AUC is not
   below the champion's by more than `auc_tolerance`.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from arbiter.bootstrap import Platform
@@ -20,7 +20,7 @@ from arbiter.config import Settings
 from arbiter.domain import gates as gate_rules
 from arbiter.domain.errors import NotFound
 from arbiter.governance.shadowing import release_queue
-from arbiter.insights.comparison import paired_comparison
+from arbiter.insights.comparison import paired_comparison, shadow_volume
 from arbiter.store import tables
 
 
@@ -116,8 +116,7 @@ def _gates(session: Session, model: tables.Model | None, detector: str, champion
     if model is None:
         return gate_rules.evaluate(None, detector, policy)
     candidate = gate_rules.Candidate(model.detector, model.status, model.certification or {})
-    shadowed = session.scalar(select(func.count()).select_from(tables.ShadowScore)
-                              .where(tables.ShadowScore.model_id == model.id)) or 0
+    shadowed = shadow_volume(session, model.id)
     paired = paired_comparison(session, model.id, champion.id) if champion is not None else None
     return gate_rules.evaluate(candidate, detector, policy, shadow_scores=shadowed, paired=paired)
 

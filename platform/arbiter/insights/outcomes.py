@@ -17,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arbiter.bootstrap import Platform
+from arbiter.domain.evidence import UNLABELLED, label_state
 from arbiter.store import tables
+from arbiter.store.evidence_repo import lock_applications, move_labels
 
 TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes"}, {"false", "0", "no"}
 REPORTED_UNKNOWN = 20  # how many unknown ids a summary lists (all are counted)
@@ -101,26 +103,31 @@ def _latest_per_application(labels: Iterable[Label]) -> dict[str, Label]:
 
 def import_outcomes(platform: Platform, labels: Sequence[Label], *, source: str,
                     progress: Callable[[int], None] | None = None) -> OutcomeSummary:
-    """Store `labels` in one transaction (all or nothing), `CHUNK` at a time; what happened to each.
+    """Store `labels`, one transaction per `CHUNK` (each holds its applications' evidence locks until it
+    commits, so it must not wait for more while holding aggregate rows); what happened to each.
+    Storing is idempotent: after a failure, importing the same labels again completes the job.
     `progress(n)` is told each time n more are stored."""
     total = OutcomeSummary()
-    with platform.sessions() as session, session.begin():
-        for start in range(0, len(labels), CHUNK):
-            chunk = labels[start:start + CHUNK]
-            total.add(record_outcomes(session, chunk, source=source))
-            if progress is not None:
-                progress(len(chunk))
+    for start in range(0, len(labels), CHUNK):
+        chunk = labels[start:start + CHUNK]
+        with platform.sessions() as session, session.begin():
+            total.add(record_outcomes(session, chunk, source=source, evidence=platform.settings.evidence))
+        if progress is not None:
+            progress(len(chunk))
     return total
 
 
-def record_outcomes(session: Session, labels: Sequence[Label], *, source: str) -> OutcomeSummary:
-    """Store `labels` (one transaction: the caller's); what happened to each."""
+def record_outcomes(session: Session, labels: Sequence[Label], *, source: str, evidence: bool = True
+                    ) -> OutcomeSummary:
+    """Store `labels` (one transaction: the caller's); what happened to each. With `evidence`, the
+    applications' counts move to their new label state in the same transaction."""
     summary = OutcomeSummary(received=len(labels))
     latest = _latest_per_application(labels)
     summary.unchanged += len(labels) - len(latest)  # superseded within this very batch
     ids = list(latest)
-    known = set(session.scalars(select(tables.Application.application_id)
-                                .where(tables.Application.application_id.in_(ids))))
+    moves: dict[str, tuple[str, str]] = {}
+    known = lock_applications(session, ids, labels=True) if evidence else set(session.scalars(
+        select(tables.Application.application_id).where(tables.Application.application_id.in_(ids))))
     stored = {o.application_id: o for o in session.scalars(select(tables.Outcome)
                                                            .where(tables.Outcome.application_id.in_(ids)))}
     now = datetime.now(UTC)
@@ -135,6 +142,7 @@ def record_outcomes(session: Session, labels: Sequence[Label], *, source: str) -
             current = tables.Outcome(application_id=app_id, is_fraud=label.is_fraud, observed_at=label.observed_at,
                                      recorded_at=now, revision=1, source=source)
             session.add(current)
+            moves[app_id] = (UNLABELLED, label_state(label.is_fraud))
             summary.inserted += 1
         elif (current.is_fraud, _utc(current.observed_at)) == (label.is_fraud, label.observed_at):
             summary.unchanged += 1
@@ -143,12 +151,15 @@ def record_outcomes(session: Session, labels: Sequence[Label], *, source: str) -
             summary.stale += 1
             continue
         else:
+            moves[app_id] = (label_state(current.is_fraud), label_state(label.is_fraud))
             current.is_fraud, current.observed_at = label.is_fraud, label.observed_at
             current.recorded_at, current.revision, current.source = now, current.revision + 1, source
             summary.updated += 1
         session.add(tables.OutcomeHistory(application_id=app_id, revision=current.revision, is_fraud=label.is_fraud,
                                           observed_at=label.observed_at, recorded_at=now, source=source))
     session.flush()
+    if evidence:
+        move_labels(session, moves)
     return summary
 
 

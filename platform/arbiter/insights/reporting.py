@@ -82,22 +82,24 @@ def _where(window: Window, *, day: str | None = None, received: str | None = Non
 
 
 def champions(conn: Connection, window: Window) -> list[dict[str, Any]]:
-    """Per detector, the model deciding now and its volume and decision rates in the window."""
+    """Per detector, the model deciding now and its volume and decision rates in the window (whole
+    days: the evidence aggregates)."""
     where, params = _where(Window(window.detector), detector="m.detector")
-    since = "a.received_at >= :since" if window.since else "1 = 1"
+    since = "e.day >= :since_day" if window.since else "1 = 1"
     if window.since:
-        params["since"] = window.since
+        params["since_day"] = window.since_day
     return _rows(conn, f"""
         SELECT m.detector, m.id AS model_id, m.name, m.version, m.recipe,
-               COUNT(d.application_id) AS decided,
-               AVG(CASE WHEN d.decision = 'approve' THEN 1.0 ELSE 0.0 END) AS approve_rate,
-               AVG(CASE WHEN d.decision = 'review' THEN 1.0 ELSE 0.0 END) AS review_rate,
-               AVG(CASE WHEN d.decision = 'decline' THEN 1.0 ELSE 0.0 END) AS decline_rate,
-               SUM(CASE WHEN o.application_id IS NOT NULL THEN 1 ELSE 0 END) AS labelled
+               COALESCE(SUM(e.applications), 0) AS decided,
+               1.0 * SUM(CASE WHEN e.decision = 'approve' THEN e.applications ELSE 0 END)
+                 / NULLIF(SUM(e.applications), 0) AS approve_rate,
+               1.0 * SUM(CASE WHEN e.decision = 'review' THEN e.applications ELSE 0 END)
+                 / NULLIF(SUM(e.applications), 0) AS review_rate,
+               1.0 * SUM(CASE WHEN e.decision = 'decline' THEN e.applications ELSE 0 END)
+                 / NULLIF(SUM(e.applications), 0) AS decline_rate,
+               COALESCE(SUM(CASE WHEN e.label <> 'none' THEN e.applications ELSE 0 END), 0) AS labelled
         FROM models m
-        LEFT JOIN (SELECT d.model_id, d.application_id, d.decision FROM decisions d
-                   JOIN applications a ON a.application_id = d.application_id WHERE {since}) d ON d.model_id = m.id
-        LEFT JOIN outcomes o ON o.application_id = d.application_id
+        LEFT JOIN evidence_decisions e ON e.model_id = m.id AND {since}
         WHERE m.status = 'champion' AND {where}
         GROUP BY m.detector, m.id, m.name, m.version, m.recipe ORDER BY m.detector""", **params)
 
@@ -107,7 +109,7 @@ def comparison(conn: Connection, dialect: str, window: Window) -> list[dict[str,
     body = select_sql("champion_challenger_comparison", dialect, since=window.since is not None)
     where, params = _where(window, detector="c.detector")
     if window.since:
-        params["since"] = window.since
+        params["since"] = window.since_day  # the aggregates count whole days
     return _rows(conn, f"""
         SELECT c.*, m.name AS challenger_name, m.version AS challenger_version, m.recipe AS challenger_recipe,
                m.status AS challenger_status

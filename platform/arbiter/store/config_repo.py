@@ -80,9 +80,12 @@ VIEW_DEFAULTS = {"label_maturity_days": 30.0, "missed_fraud_cost": 1000.0, "fals
 
 
 def seed_defaults(session: Session, hasher: PiiHasher) -> None:
-    """Strategy v1 and rules v1 for every detector that has none yet; the views' settings row."""
+    """Strategy v1 and rules v1 for every detector that has none yet; the views' settings row and
+    the evidence lock row."""
     if session.get(tables.ViewSettings, 1) is None:
         session.add(tables.ViewSettings(id=1, **VIEW_DEFAULTS))
+    if session.get(tables.EvidenceLock, 1) is None:
+        session.add(tables.EvidenceLock(id=1))
     for name in DETECTORS:
         if current_strategy(session, name) is None:
             add_strategy(session, name, DEFAULT_REVIEW, DEFAULT_DECLINE, note="default")

@@ -14,22 +14,23 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from arbiter.domain.evidence import Scored, day_of
 from arbiter.domain.pii import PiiHasher
 from arbiter.store import tables
 from models.schema import Detector
 
 
-def insert_ignoring_duplicates(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Insert `rows`, skipping any whose primary key exists; the number actually inserted."""
+def insert_ignoring_duplicates(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> set[tuple]:
+    """Insert `rows`, skipping any whose primary key exists; the primary keys actually inserted."""
     if not rows:
-        return 0
+        return set()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     keys = [c.name for c in table.primary_key.columns]
     # RETURNING makes SQLAlchemy batch the rows into multi-row INSERTs ("insertmanyvalues") with one
     # cached statement; without it psycopg2 sends one round trip per row. It also counts what landed.
     statement = insert(table).on_conflict_do_nothing(index_elements=keys).returning(*table.primary_key.columns)
-    return len(session.execute(statement, list(rows)).all())
+    return {tuple(row) for row in session.execute(statement, list(rows)).all()}
 
 
 def _dedupe(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
@@ -39,25 +40,39 @@ def _dedupe(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def store_applications(session: Session, detector: Detector, hasher: PiiHasher, records: Sequence[Mapping[str, Any]],
+                       application_ids: Sequence[str], received_at: Sequence[datetime]) -> list[dict[str, Any]]:
+    """Store the applications (PII as keyed hashes) that are not stored yet; the rows as given (the
+    first of each id). The recorder and the challengers both call it: whichever comes first stores."""
+    applications = _dedupe(({
+        "application_id": app_id, "detector": detector.name, "received_at": at,
+        "payload": hasher.protect(detector, rec), "amount": rec.get(detector.amount_field) if detector.amount_field
+        else None, "schema_version": 1} for rec, app_id, at in zip(records, application_ids, received_at, strict=True)),
+        "application_id")
+    insert_ignoring_duplicates(session, tables.Application.__table__, applications)
+    return applications
+
+
 def record_decisions(session: Session, detector: Detector, hasher: PiiHasher, records: Sequence[Mapping[str, Any]],
                      results: Sequence[Mapping[str, Any]],
-                     received_at: datetime | Sequence[datetime] | None = None) -> int:
-    """Store the applications (PII as keyed hashes) and the champion's decisions; rows inserted.
+                     received_at: datetime | Sequence[datetime] | None = None) -> list[Scored]:
+    """Store the applications (PII as keyed hashes) and the champion's decisions; the model-scored
+    decisions this call inserted (rule hits have no score), for the evidence.
 
     `received_at` is one time for all, or one per application (the recorder passes each message's).
     """
     moments = list(received_at) if isinstance(received_at, Sequence) else [received_at or datetime.now(UTC)] * len(
         results)
-    applications = _dedupe(({
-        "application_id": r["application_id"], "detector": detector.name, "received_at": at,
-        "payload": hasher.protect(detector, rec), "amount": rec.get(detector.amount_field) if detector.amount_field
-        else None, "schema_version": 1} for rec, r, at in zip(records, results, moments, strict=True)),
-        "application_id")
+    applications = store_applications(session, detector, hasher, records, [r["application_id"] for r in results],
+                                      moments)
     decisions = _dedupe(({
         "application_id": r["application_id"], "detector": detector.name,
         "model_id": (r.get("model") or {}).get("id"), "score": r.get("score"), "decision": r["decision"],
         "reasons": list(r["reasons"]), "strategy_version": r.get("strategy_version"),
         "rules_version": r.get("rules_version"), "elapsed_ms": r.get("elapsed_ms"), "decided_at": at}
         for r, at in zip(results, moments, strict=True)), "application_id")
-    insert_ignoring_duplicates(session, tables.Application.__table__, applications)
-    return insert_ignoring_duplicates(session, tables.Decision.__table__, decisions)
+    inserted = {key[0] for key in insert_ignoring_duplicates(session, tables.Decision.__table__, decisions)}
+    arrived = {a["application_id"]: a for a in applications}
+    return [Scored(d["model_id"], detector.name, day_of(arrived[d["application_id"]]["received_at"]), d["score"],
+                   d["decision"], arrived[d["application_id"]]["amount"], d["application_id"])
+            for d in decisions if d["application_id"] in inserted and d["model_id"] and d["score"] is not None]

@@ -6,12 +6,13 @@ keyed hashes (see `arbiter.domain.pii`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -181,6 +182,11 @@ class ShadowScore(Base):
     strategy_version: Mapped[int | None]
     published_at: Mapped[datetime | None]
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the champion's result on the same application, from the message (NULL: decided by a rule, or
+    # stored before revision 0006): the pair the evidence counts, owned by this row alone
+    champion_id: Mapped[str | None] = mapped_column(String(160))
+    champion_score: Mapped[float | None] = mapped_column(Float)
+    champion_decision: Mapped[str | None] = mapped_column(String(16))
 
 
 class Outcome(Base):
@@ -248,3 +254,84 @@ class ModelReferenceBin(Base):
     lower_edge: Mapped[float | None] = mapped_column(Float, doc="inclusive; NULL: open below")
     upper_edge: Mapped[float | None] = mapped_column(Float, doc="exclusive; NULL: open above")
     expected_share: Mapped[float] = mapped_column(Float)
+
+
+# The evidence aggregates: kept in the same transaction as the rows they count (the recorder, the
+# challenger workers, the outcomes path), rebuilt from the raw tables by `arbiter evidence rebuild`.
+# `day` is the UTC day the application arrived; `label` is 'fraud', 'legit' or 'none' (not yet).
+
+
+class EvidenceDecision(Base):
+    """Per model, day, decision and label state: how many applications, and their amounts."""
+
+    __tablename__ = "evidence_decisions"
+    __table_args__ = (Index(None, "detector", "day"),)
+    model_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    decision: Mapped[str] = mapped_column(String(16), primary_key=True)
+    label: Mapped[str] = mapped_column(String(8), primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    applications: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[float] = mapped_column(Float, doc="sum of the known amounts")
+    without_amount: Mapped[int] = mapped_column(Integer, doc="applications with no amount")
+
+
+class EvidenceBin(Base):
+    """Per model, day, fine score bin (`arbiter.domain.evidence`) and label state: applications."""
+
+    __tablename__ = "evidence_bins"
+    __table_args__ = (Index(None, "detector", "day"),)
+    model_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(8), primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    applications: Mapped[int] = mapped_column(Integer)
+
+
+class EvidencePair(Base):
+    """Per challenger, the champion that decided the same applications, day, both decisions and label
+    state: applications, amounts and the sums for the correlation of their scores."""
+
+    __tablename__ = "evidence_pairs"
+    __table_args__ = (Index(None, "detector", "day"),)
+    challenger_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    champion_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    challenger_decision: Mapped[str] = mapped_column(String(16), primary_key=True)
+    champion_decision: Mapped[str] = mapped_column(String(16), primary_key=True)
+    label: Mapped[str] = mapped_column(String(8), primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    applications: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[float] = mapped_column(Float)
+    without_amount: Mapped[int] = mapped_column(Integer)
+    sum_x: Mapped[float] = mapped_column(Float, doc="challenger scores")
+    sum_y: Mapped[float] = mapped_column(Float, doc="champion scores")
+    sum_xx: Mapped[float] = mapped_column(Float)
+    sum_yy: Mapped[float] = mapped_column(Float)
+    sum_xy: Mapped[float] = mapped_column(Float)
+
+
+class EvidencePairBin(Base):
+    """Per pair and day, each side's fine score bins by label state, on the paired applications only
+    (so both AUCs are taken on the same applications)."""
+
+    __tablename__ = "evidence_pair_bins"
+    __table_args__ = (Index(None, "detector", "day"),)
+    challenger_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    champion_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    side: Mapped[str] = mapped_column(String(12), primary_key=True, doc="'challenger' or 'champion'")
+    bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(8), primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    applications: Mapped[int] = mapped_column(Integer)
+
+
+class EvidenceLock(Base):
+    """One row that SQLite writers of evidence update first, so that they hold the write lock before
+    they read what they count (Postgres uses advisory locks per application instead)."""
+
+    __tablename__ = "evidence_lock"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)

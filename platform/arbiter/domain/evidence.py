@@ -1,0 +1,156 @@
+"""The arithmetic of the evidence aggregates: fine score bins, label states, and ROC-AUC from bins.
+
+Scores are counted in fine bins instead of being kept row by row, so the strategists' figures
+read a few thousand rows whatever the volume. The bins are uniform in log-odds (width
+`LOGIT_STEP`, about a 1% change in the odds), which keeps them fine where fraud scores crowd
+(near 0 and near 1), and every multiple of 0.05 is an edge too, so the twenty bins of
+`score_distribution` are exact sums of fine ones.
+
+AUC from bins counts a fraud and a legitimate application in the same bin as half a correct
+ranking, exactly as tied scores count. The true AUC on the same applications therefore lies
+within `error_bound` of it: half the share of (fraud, legitimate) pairs that share a bin (a
+conservative bound: pairs with equal scores are ties in the exact AUC too, so where no bin holds
+two different scores, scores rounded to 0.01 say, the AUC is exact).
+
+`Deltas` gathers what a batch of rows adds to (or, for a label that changes, moves between) the
+aggregates, keyed so that one upsert per table applies it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import numpy as np
+
+LOGIT_STEP = 0.01
+LOGIT_LIMIT = 16.0  # scores beyond 1e-7 of 0 or 1 share the outermost bins
+COARSE_BINS = 20  # score_distribution: width 0.05
+
+
+COARSE_EDGES = [k / COARSE_BINS for k in range(1, COARSE_BINS)]
+
+
+def _edges() -> np.ndarray:
+    steps = np.arange(-LOGIT_LIMIT, LOGIT_LIMIT + LOGIT_STEP / 2, LOGIT_STEP)
+    logistic = 1.0 / (1.0 + np.exp(-steps))
+    coarse = np.array(COARSE_EDGES)
+    near_coarse = np.min(np.abs(logistic[:, None] - coarse[None, :]), axis=1) < 1e-6  # no sliver bins
+    return np.unique(np.concatenate([logistic[~near_coarse], coarse, [1.0]]))
+
+
+EDGES: np.ndarray = _edges()  # bin b holds scores in [EDGES[b-1], EDGES[b]); bin 0 is below EDGES[0]
+BINS = len(EDGES) + 1
+_EDGE_LIST = EDGES.tolist()
+
+FRAUD, LEGIT, UNLABELLED = "fraud", "legit", "none"
+LABEL_STATES = (FRAUD, LEGIT, UNLABELLED)
+
+
+def label_state(is_fraud: bool | None) -> str:
+    return UNLABELLED if is_fraud is None else FRAUD if is_fraud else LEGIT
+
+
+def score_bin(score: float) -> int:
+    """The fine bin of a score in [0, 1] (1.0 has a bin of its own)."""
+    return bisect_right(_EDGE_LIST, score)
+
+
+def score_bins(scores: Iterable[float]) -> np.ndarray:
+    return np.searchsorted(EDGES, np.asarray(list(scores), dtype=float), side="right")
+
+
+def coarse_bin(fine: int) -> int:
+    """The 0.05-wide bin (0..19; a score of 1 counts in 19) that fine bin `fine` lies in."""
+    return min(bisect_right(COARSE_EDGES, bin_low(fine)), COARSE_BINS - 1)
+
+
+def bin_low(fine: int) -> float:
+    return 0.0 if fine == 0 else _EDGE_LIST[fine - 1]
+
+
+@dataclass(frozen=True)
+class BinnedAuc:
+    """ROC-AUC from binned counts, with the largest distance to the exact AUC."""
+
+    auc: float | None
+    error_bound: float | None
+    positives: int
+    negatives: int
+
+
+def auc_from_bins(counts: Mapping[int, tuple[int, int]]) -> BinnedAuc:
+    """`counts`: bin -> (frauds, legitimate). Ties within a bin count half, as tied scores do."""
+    positives = sum(p for p, _ in counts.values())
+    negatives = sum(n for _, n in counts.values())
+    if positives == 0 or negatives == 0:
+        return BinnedAuc(None, None, positives, negatives)
+    below, correct, tied = 0, 0.0, 0
+    for b in sorted(counts):
+        p, n = counts[b]
+        correct += p * below + 0.5 * p * n
+        tied += p * n
+        below += n
+    pairs = positives * negatives
+    return BinnedAuc(correct / pairs, 0.5 * tied / pairs, positives, negatives)
+
+
+def day_of(moment: datetime) -> date:
+    """The UTC day an application arrived (naive times are UTC, as SQLite hands them back)."""
+    return (moment if moment.tzinfo is None else moment.astimezone(UTC)).date()
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One model's score of one application, with what the aggregates key it by."""
+
+    model_id: str
+    detector: str
+    day: date
+    score: float
+    decision: str
+    amount: float | None
+    application_id: str = ""
+
+
+@dataclass
+class Deltas:
+    """Additions to the four aggregate tables, keyed by their primary keys (see store/tables.py)."""
+
+    decisions: dict[tuple, list[float]] = field(default_factory=dict)
+    bins: dict[tuple, list[float]] = field(default_factory=dict)
+    pairs: dict[tuple, list[float]] = field(default_factory=dict)
+    pair_bins: dict[tuple, list[float]] = field(default_factory=dict)
+    detectors: dict[str, str] = field(default_factory=dict)  # model id -> detector
+
+    def score(self, s: Scored, label: str, sign: int = 1) -> None:
+        """`s` counted under `label` (sign -1: taken out of it)."""
+        self.detectors[s.model_id] = s.detector
+        _add(self.decisions, (s.model_id, s.day, s.decision, label),
+             (sign, sign * (s.amount or 0.0), sign * (s.amount is None)))
+        _add(self.bins, (s.model_id, s.day, score_bin(s.score), label), (sign,))
+
+    def pair(self, challenger: Scored, champion: Scored, label: str, sign: int = 1) -> None:
+        """The challenger and the champion on the same application, under `label`."""
+        x, y, amount = challenger.score, champion.score, challenger.amount
+        self.detectors[challenger.model_id] = challenger.detector
+        key = (challenger.model_id, champion.model_id, challenger.day)
+        _add(self.pairs, (*key, challenger.decision, champion.decision, label),
+             (sign, sign * (amount or 0.0), sign * (amount is None), sign * x, sign * y, sign * x * x, sign * y * y,
+              sign * x * y))
+        _add(self.pair_bins, (*key, "challenger", score_bin(x), label), (sign,))
+        _add(self.pair_bins, (*key, "champion", score_bin(y), label), (sign,))
+
+    def __bool__(self) -> bool:
+        return bool(self.decisions or self.pairs)
+
+
+def _add(table: dict[tuple, list[float]], key: tuple, values: tuple[float, ...]) -> None:
+    current = table.get(key)
+    if current is None:
+        table[key] = list(values)
+    else:
+        for i, value in enumerate(values):
+            current[i] += value

@@ -1,0 +1,219 @@
+"""Writing the evidence aggregates: serialising the writers of one application, and adding deltas.
+
+Whoever stores a fact about an application (its score, its label) counts it in the aggregates in
+the same transaction, after `lock_applications`: the transaction that comes second then sees the
+first one's rows, so a score stored while its label arrives is counted under the right label
+exactly once. On Postgres the lock is the application's row: scores take FOR KEY SHARE (score
+writers never wait for each other), labels FOR UPDATE, always in id order so that two batches
+never deadlock; row locks live in the rows, so a batch of any size fits. SQLite has one writer
+at a time, and taking the write lock before reading is enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Select, Table, and_, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from arbiter.domain.evidence import UNLABELLED, Deltas, Scored, day_of, label_state
+from arbiter.store import tables
+
+VALUES = {
+    "evidence_decisions": ("applications", "amount", "without_amount"),
+    "evidence_bins": ("applications",),
+    "evidence_pairs": ("applications", "amount", "without_amount", "sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy"),
+    "evidence_pair_bins": ("applications",),
+}
+
+
+def lock_applications(session: Session, application_ids: Iterable[str], *, labels: bool = False) -> set[str]:
+    """Serialise this transaction with the others that count evidence for these applications: score
+    writers share the lock, a label writer (`labels`) takes it alone. The ids whose application is
+    stored (only those are locked; a score writer stores the application first)."""
+    ids = sorted(set(application_ids))
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(update(tables.EvidenceLock).where(tables.EvidenceLock.id == 1).values(id=1))
+        return _stored(session, ids)
+    a, found = tables.Application, set()
+    for start in range(0, len(ids), 5_000):
+        query = select(a.application_id).where(a.application_id.in_(ids[start:start + 5_000])).order_by(
+            a.application_id)
+        query = query.with_for_update() if labels else query.with_for_update(key_share=True)
+        found.update(session.scalars(query))
+    return found
+
+
+def _stored(session: Session, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), 5_000):
+        found.update(session.scalars(select(tables.Application.application_id)
+                                     .where(tables.Application.application_id.in_(ids[start:start + 5_000]))))
+    return found
+
+
+def apply(session: Session, deltas: Deltas) -> None:
+    """Add `deltas` to the aggregates: one upsert per table, rows in key order (so that concurrent
+    writers take the rows' locks in the same order)."""
+    for table, changes in ((tables.EvidenceDecision.__table__, deltas.decisions),
+                           (tables.EvidenceBin.__table__, deltas.bins),
+                           (tables.EvidencePair.__table__, deltas.pairs),
+                           (tables.EvidencePairBin.__table__, deltas.pair_bins)):
+        if changes:
+            _upsert(session, table, changes, deltas.detectors)
+
+
+def _rows(table: Table, changes: dict[tuple, list[float]], detectors: dict[str, str]) -> list[dict]:
+    """The rows of `changes` in key order, leaving out changes that add nothing."""
+    keys = [c.name for c in table.primary_key.columns]
+    values = VALUES[table.name]
+    return [{**dict(zip(keys, key, strict=True)), "detector": detectors[key[0]],
+             **dict(zip(values, change, strict=True))}
+            for key, change in sorted(changes.items(), key=lambda item: tuple(map(str, item[0])))
+            if any(change)]
+
+
+def _upsert(session: Session, table: Table, changes: dict[tuple, list[float]], detectors: dict[str, str]) -> None:
+    rows = _rows(table, changes, detectors)
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    upsert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+    statement = upsert.on_conflict_do_update(
+        index_elements=keys, set_={v: table.c[v] + upsert.excluded[v] for v in VALUES[table.name]})
+    session.execute(statement, rows)
+
+
+def labels_of(session: Session, application_ids: Iterable[str]) -> dict[str, str]:
+    """The label state of each application ('fraud', 'legit'; absent ones are 'none')."""
+    ids = list(set(application_ids))
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 5_000):
+        found.update((a, label_state(f)) for a, f in session.execute(
+            select(tables.Outcome.application_id, tables.Outcome.is_fraud)
+            .where(tables.Outcome.application_id.in_(ids[start:start + 5_000]))))
+    return found
+
+
+def count_scores(session: Session, scored: Sequence[Scored], pairs: Sequence[tuple[Scored, Scored]] = ()) -> None:
+    """Count newly stored scores (and challenger-champion pairs) under their applications' labels.
+    Call after `lock_applications` and after inserting the rows, with only the rows inserted."""
+    if not scored and not pairs:
+        return
+    labels = labels_of(session, [s.application_id for s in scored] + [c.application_id for c, _ in pairs])
+    deltas = Deltas()
+    for s in scored:
+        deltas.score(s, labels.get(s.application_id, UNLABELLED))
+    for challenger, champion in pairs:
+        deltas.pair(challenger, champion, labels.get(challenger.application_id, UNLABELLED))
+    apply(session, deltas)
+
+
+def move_labels(session: Session, moves: Mapping[str, tuple[str, str]]) -> None:
+    """Move every count of these applications from their old label state to the new one
+    (`moves`: application id -> (old, new)). Call after `lock_applications(..., labels=True)`."""
+    moves = {a: m for a, m in moves.items() if m[0] != m[1]}
+    deltas = Deltas()
+    ids = list(moves)
+    for start in range(0, len(ids), 5_000):
+        scored, pairs = _stored_scores(session, ids[start:start + 5_000])
+        for s in scored:
+            old, new = moves[s.application_id]
+            deltas.score(s, old, -1)
+            deltas.score(s, new)
+        for challenger, champion in pairs:
+            old, new = moves[challenger.application_id]
+            deltas.pair(challenger, champion, old, -1)
+            deltas.pair(challenger, champion, new)
+    apply(session, deltas)
+
+
+def _stored_scores(session: Session, ids: list[str]) -> tuple[list[Scored], list[tuple[Scored, Scored]]]:
+    """The scores stored for these applications (the champion's scored decision and every shadow
+    score) and the challenger-champion pairs, as the aggregates count them."""
+    a, d, s = tables.Application, tables.Decision, tables.ShadowScore
+    arrived = {app_id: (detector, day_of(at), amount) for app_id, at, amount, detector in session.execute(
+        select(a.application_id, a.received_at, a.amount, a.detector).where(a.application_id.in_(ids)))}
+    scored: list[Scored] = []
+    for app_id, model_id, score, decision in session.execute(
+            select(d.application_id, d.model_id, d.score, d.decision)
+            .where(d.application_id.in_(ids), d.model_id.is_not(None), d.score.is_not(None))):
+        if app_id in arrived:
+            scored.append(Scored(model_id, *arrived[app_id][:2], score, decision, arrived[app_id][2], app_id))
+    pairs: list[tuple[Scored, Scored]] = []
+    for app_id, model_id, score, decision, champion_id, champion_score, champion_decision in session.execute(
+            _with_champion(select(s.application_id, s.model_id, s.score, s.decision)).where(s.application_id.in_(ids))):
+        if app_id not in arrived:
+            continue
+        detector, day, amount = arrived[app_id]
+        mine = Scored(model_id, detector, day, score, decision, amount, app_id)
+        scored.append(mine)
+        if champion_score is not None:
+            pairs.append((mine, Scored(champion_id, detector, day, champion_score, champion_decision, amount, app_id)))
+    return scored, pairs
+
+
+def _with_champion(query: Select) -> Select:
+    """`query` on shadow_scores with the champion's (id, score, decision) the row was paired with:
+    its own columns, or for rows stored before they existed the decision on record."""
+    d, s = tables.Decision, tables.ShadowScore
+    return (query.add_columns(func.coalesce(s.champion_id, d.model_id), func.coalesce(s.champion_score, d.score),
+                              func.coalesce(s.champion_decision, d.decision))
+            .outerjoin(d, and_(d.application_id == s.application_id, s.champion_score.is_(None),
+                               d.model_id.is_not(None), d.score.is_not(None))))
+
+
+AGGREGATES = (tables.EvidenceDecision, tables.EvidenceBin, tables.EvidencePair, tables.EvidencePairBin)
+
+
+def arrival_span(session: Session, detector: str) -> tuple[datetime, datetime] | None:
+    """The first and last arrival of `detector`'s applications (None: none stored)."""
+    a = tables.Application
+    first, last = session.execute(select(func.min(a.received_at), func.max(a.received_at))
+                                  .where(a.detector == detector)).one()
+    return None if first is None else (first, last)
+
+
+def recount_day(session: Session, detector: str, day: date) -> int:
+    """Replace `detector`'s aggregates of `day` with a count of the stored rows; how many scores it counted.
+    Memory is bounded by the day's aggregates, not its rows (rows are streamed)."""
+    for table in AGGREGATES:
+        session.execute(delete(table).where(table.detector == detector, table.day == day))
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    a, d, s, o = tables.Application, tables.Decision, tables.ShadowScore, tables.Outcome
+    arrived = (a.detector == detector, a.received_at >= start, a.received_at < start + timedelta(days=1))
+    deltas, counted = Deltas(), 0
+    champion = (select(d.model_id, d.score, d.decision, a.amount, o.is_fraud, a.application_id)
+                .join(a, a.application_id == d.application_id).outerjoin(o, o.application_id == d.application_id)
+                .where(*arrived, d.model_id.is_not(None), d.score.is_not(None)))
+    challenger = (select(s.model_id, s.score, s.decision, a.amount, o.is_fraud, a.application_id)
+                  .join(a, a.application_id == s.application_id).outerjoin(o, o.application_id == s.application_id)
+                  .where(*arrived))
+    for query in (champion, challenger):
+        for model_id, score, decision, amount, is_fraud, app_id in session.execute(
+                query.execution_options(yield_per=5_000)):
+            deltas.score(Scored(model_id, detector, day, score, decision, amount, app_id), label_state(is_fraud))
+            counted += 1
+    pairs = (_with_champion(select(s.model_id, s.score, s.decision, a.amount, o.is_fraud))
+             .join(a, a.application_id == s.application_id).outerjoin(o, o.application_id == s.application_id)
+             .where(*arrived))
+    for x_model, x, x_decision, amount, is_fraud, y_model, y, y_decision in session.execute(
+            pairs.execution_options(yield_per=5_000)):
+        if y is not None:
+            deltas.pair(Scored(x_model, detector, day, x, x_decision, amount),
+                        Scored(y_model, detector, day, y, y_decision, amount), label_state(is_fraud))
+    _insert(session, deltas)
+    return counted
+
+
+def _insert(session: Session, deltas: Deltas) -> None:
+    """Plain inserts (a recount replaces the day): a concurrent writer's new row makes this fail, not double."""
+    for table, changes in ((tables.EvidenceDecision.__table__, deltas.decisions),
+                           (tables.EvidenceBin.__table__, deltas.bins),
+                           (tables.EvidencePair.__table__, deltas.pairs),
+                           (tables.EvidencePairBin.__table__, deltas.pair_bins)):
+        rows = _rows(table, changes, deltas.detectors)
+        for start in range(0, len(rows), 5_000):
+            session.execute(insert(table), rows[start:start + 5_000])

@@ -1,0 +1,155 @@
+"""The evidence aggregates, kept by the recorder, the challengers and the outcomes path, equal a
+recount from the raw tables after a random mix of decisions, shadow scores, redeliveries, late and
+revised labels; on the real Postgres and on SQLite."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+from sqlalchemy import func, select
+
+from arbiter.bootstrap import Platform, bootstrap
+from arbiter.broker.codec import MessageCodec
+from arbiter.broker.transport import Delivery
+from arbiter.config import Settings
+from arbiter.domain.evidence import auc_from_bins
+from arbiter.domain.strategies import Strategy
+from arbiter.insights.outcomes import Label, record_outcomes
+from arbiter.store import tables
+from models.dataio import prepare_frame
+from models.detectors import get_detector
+from models.synth import synthesize
+from models.validation import validate_record
+from shadow_workers.handlers import ChallengerHandler, RecorderHandler
+from tests.integration.evidence_check import assert_matches_a_recount, stored_scores
+from tests.integration.strategist_data import OLD, add_model, decide
+
+pytestmark = pytest.mark.integration
+DETECTOR = get_detector("card-transactions")
+CODEC = MessageCodec()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("platform")
+        return
+    lite = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'evidence.db'}", registry_dir=tmp_path / "r"))
+    lite.upgrade_database()
+    yield lite
+    lite.close()
+
+
+class SeededScores:
+    """A challenger's model: a score per application id, fixed by a seed (so redeliveries agree)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def score_records(self, records: list[dict[str, Any]]) -> np.ndarray:
+        return np.array([random.Random(f"{self.seed}-{r['Time']}").random() for r in records])
+
+
+def _applications(n: int, rng: random.Random) -> list[tuple[dict[str, Any], dict[str, Any], datetime]]:
+    """(record, champion result, received_at): some decided by a rule, over five days."""
+    frame = prepare_frame(synthesize("card-transactions", n, 3, 0.1), DETECTOR)
+    apps = []
+    for i, row in enumerate(frame.to_dict("records")):
+        record, problems = validate_record(DETECTOR, {f: row[f] for f in DETECTOR.field_names} | {"Time": float(i)})
+        assert not problems
+        at = OLD + timedelta(days=rng.randrange(5), seconds=rng.randrange(86_400))
+        score = round(rng.random(), 3)
+        result = {"application_id": f"mix-{i}", "score": score, "decision": decide(score), "reasons": [],
+                  "model": {"id": "m-champ", "name": "m-champ", "version": 1}, "strategy_version": 1,
+                  "rules_version": 1, "elapsed_ms": 1.0}
+        if rng.random() < 0.08:  # a rule decided it: no score, nothing to pair
+            result |= {"score": None, "decision": "decline", "model": None, "reasons": ["rule:known-fraud"]}
+        apps.append((record, result, at))
+    return apps
+
+
+def _deliveries(queue: str, batch: list) -> list[Delivery]:
+    return [Delivery(queue, i, CODEC.encode("card-transactions", [item]), {}) for i, item in enumerate(batch)]
+
+
+def _write(platform: Platform, handler: Any, batch: list) -> None:
+    prepared = handler.prepare(_deliveries(handler.queue, batch))
+    assert not prepared.failures
+    with platform.sessions() as session, session.begin():
+        handler.write(session, [unit for _, _, unit in prepared.units])
+
+
+def test_aggregates_equal_a_recount_after_a_random_mix(db: Platform) -> None:
+    rng = random.Random(11)
+    with db.engine.begin() as conn:
+        for model_id, status in (("m-champ", "champion"), ("m-a", "shadow"), ("m-b", "shadow")):
+            add_model(conn, model_id, status=status)
+    recorder = RecorderHandler("arbiter.recorder", CODEC, db.hasher)
+    challengers = [ChallengerHandler(f"arbiter.shadow.{m}", CODEC, SimpleNamespace(id=m, detector=DETECTOR.name),
+                                     SeededScores(seed), Strategy(DETECTOR.name, 1, 0.5, 0.8), db.hasher)
+                   for seed, m in enumerate(("m-a", "m-b"))]
+    apps = _applications(300, rng)
+    operations = []
+    for start in range(0, len(apps), 25):
+        batch = apps[start:start + 25]
+        operations += [("write", recorder, batch)] + [("write", c, batch) for c in challengers]
+        operations.append(("write", rng.choice([recorder, *challengers]), rng.sample(batch, 10)))  # redelivery
+        operations.append(("label", batch, 1))
+        operations.append(("label", rng.sample(batch, 8), 2))  # revised later: some flip
+    rng.shuffle(operations)  # labels before or after the scores they move, challengers before the recorder
+    for operation in operations:
+        if operation[0] == "write":
+            _write(db, operation[1], operation[2])
+        else:
+            _, batch, revision = operation
+            labels = [Label(result["application_id"], rng.random() < 0.3, OLD + timedelta(days=40 + revision))
+                      for _, result, _ in batch]
+            with db.sessions() as session, session.begin():
+                record_outcomes(session, labels, source="test")
+    counted = assert_matches_a_recount(db)
+    assert stored_scores(db) == 600 and all(counted.values()), counted
+    with db.sessions() as session:  # labels were stored and counted as such, not only as 'none'
+        assert session.scalar(select(func.count()).select_from(tables.Outcome)) > 100
+        labelled = session.scalar(select(func.sum(tables.EvidenceBin.applications))
+                                  .where(tables.EvidenceBin.label != "none"))
+        assert labelled > 100
+
+
+def test_paired_auc_from_the_aggregates_is_scikit_learns_on_the_same_applications(db: Platform) -> None:
+    rng = random.Random(5)
+    with db.engine.begin() as conn:
+        for model_id, status in (("m-champ", "champion"), ("m-a", "shadow")):
+            add_model(conn, model_id, status=status)
+    challenger = ChallengerHandler("arbiter.shadow.m-a", CODEC, SimpleNamespace(id="m-a", detector=DETECTOR.name),
+                                   SeededScores(9), Strategy(DETECTOR.name, 1, 0.5, 0.8), db.hasher)
+    apps = _applications(400, rng)
+    _write(db, RecorderHandler("arbiter.recorder", CODEC, db.hasher), apps)
+    _write(db, challenger, apps)
+    truth = {result["application_id"]: rng.random() < 0.3 for _, result, _ in apps}
+    with db.sessions() as session, session.begin():
+        record_outcomes(session, [Label(a, y, datetime.now(UTC)) for a, y in truth.items()], source="test")
+    paired = [(result["application_id"], float(SeededScores(9).score_records([record])[0]), result["score"])
+              for record, result, _ in apps if result["score"] is not None]
+    labels = [truth[a] for a, _, _ in paired]
+    with db.sessions() as session:
+        rows = session.execute(select(tables.EvidencePairBin.side, tables.EvidencePairBin.bin,
+                                      tables.EvidencePairBin.label, func.sum(tables.EvidencePairBin.applications))
+                               .group_by(tables.EvidencePairBin.side, tables.EvidencePairBin.bin,
+                                         tables.EvidencePairBin.label)).all()
+    for side, scores in (("challenger", [x for _, x, _ in paired]), ("champion", [y for _, _, y in paired])):
+        counts: dict[int, list[int]] = {}
+        for s, b, label, n in rows:
+            if s == side and label != "none":
+                counts.setdefault(b, [0, 0])[0 if label == "fraud" else 1] += n
+        binned = auc_from_bins({b: (p, n) for b, (p, n) in counts.items()})
+        exact = roc_auc_score(labels, scores)
+        assert binned.positives + binned.negatives == len(paired)
+        assert abs(binned.auc - exact) <= binned.error_bound <= 1e-3, side
