@@ -151,6 +151,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--rate", type=int, default=400, help="steady load for the lag measurement (req/s)")
     parser.add_argument("--out", type=Path, default=Path("bench/reports"))
+    parser.add_argument("--workers-only", action="store_true",
+                        help="only the worker throughput rounds (evidence on and off); prints them, writes no report")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="arbiter-shadow-bench-"))
     scratch = Scratch()
@@ -163,6 +165,8 @@ def main() -> None:
         print("preparing: synthesize, train champion + 3 challengers, register, govern ...", file=sys.stderr)
         records = prepare(work, env)
         report["worker_rounds"] = worker_rounds(env, records, args.rows)
+        if args.workers_only:
+            return
         on = [r["applications_per_s"] for r in report["worker_rounds"] if r["evidence"]]
         off = [r["applications_per_s"] for r in report["worker_rounds"] if not r["evidence"]]
         report["worker"] = {"applications_per_s": statistics.mean(on), "without_evidence": statistics.mean(off),
@@ -179,7 +183,8 @@ def main() -> None:
             worker.terminate()
             worker.wait(timeout=60)
         scratch.close()
-    write_report(args, report)
+    if not args.workers_only:
+        write_report(args, report)
 
 
 def gateway_runs(env: dict[str, str], body: Path, args: argparse.Namespace) -> tuple[dict, list[dict]]:

@@ -24,8 +24,8 @@ from arbiter.domain.evidence import Scored, day_of
 from arbiter.domain.pii import PiiHasher
 from arbiter.domain.strategies import Strategy
 from arbiter.store import tables
-from arbiter.store.evidence_repo import count_scores, lock_applications
-from arbiter.store.records_repo import insert_ignoring_duplicates, record_decisions, store_applications
+from arbiter.store.evidence_repo import count_scores, lock_evidence
+from arbiter.store.records_repo import insert_ignoring_duplicates, record_decisions
 from models.detectors import DETECTORS, Detector
 from models.runtimes import Runtime
 from models.validation import validate_record
@@ -101,6 +101,8 @@ class RecorderHandler:
         return prepared
 
     def write(self, session: Session, units: Sequence[tuple[ApplicationMessage, dict[str, Any]]]) -> None:
+        if self.evidence:
+            lock_evidence(session)
         ordered = sorted(units, key=lambda u: u[0].detector)
         scored = []
         for name, group in groupby(ordered, key=lambda u: u[0].detector):
@@ -109,17 +111,14 @@ class RecorderHandler:
                                        [{**m.result, "application_id": m.application_id} for m, _ in items],
                                        [m.received_at for m, _ in items])
         if self.evidence and scored:
-            lock_applications(session, [s.application_id for s in scored])
             count_scores(session, scored)
 
 
 @dataclass(frozen=True)
 class ShadowUnit:
-    """A challenger's score ready to store: the row, what stores its application, and the evidence."""
+    """A challenger's score ready to store: the row, and the score and pair the evidence counts."""
 
     row: dict[str, Any]
-    record: dict[str, Any]
-    received_at: datetime
     mine: Scored
     champion: Scored | None
 
@@ -128,9 +127,9 @@ class ChallengerHandler:
     """`arbiter.shadow.<model_id>`: the challenger's score and the decision the strategy would make."""
 
     def __init__(self, queue: str, codec: MessageCodec, model: tables.Model, runtime: Runtime,
-                 strategy: Strategy, hasher: PiiHasher, *, evidence: bool = True) -> None:
+                 strategy: Strategy, *, evidence: bool = True) -> None:
         self.queue, self.codec, self.runtime, self.strategy = queue, codec, runtime, strategy
-        self.model_id, self.detector, self.hasher, self.evidence = model.id, DETECTORS[model.detector], hasher, evidence
+        self.model_id, self.detector, self.evidence = model.id, DETECTORS[model.detector], evidence
 
     def prepare(self, deliveries: Sequence[Delivery]) -> Prepared:
         prepared = Prepared()
@@ -159,7 +158,7 @@ class ChallengerHandler:
             row |= {"champion_id": champion.model_id if champion else None,
                     "champion_score": champion.score if champion else None,
                     "champion_decision": champion.decision if champion else None}
-            prepared.units.append((delivery, message, ShadowUnit(row, clean, message.received_at, mine, champion)))
+            prepared.units.append((delivery, message, ShadowUnit(row, mine, champion)))
         return prepared
 
     def _score_one(self, record: dict[str, Any]) -> float | Exception:
@@ -183,13 +182,8 @@ class ChallengerHandler:
 
     def write(self, session: Session, units: Sequence[ShadowUnit]) -> None:
         firsts = {u.row["application_id"]: u for u in reversed(units)}  # within a batch too, the first one stands
-        if self.evidence:
-            # the application stored (if the recorder has not yet) and locked, so that a label arriving
-            # meanwhile is either seen here or sees this score (store/evidence_repo.py)
-            ids = list(firsts)
-            store_applications(session, self.detector, self.hasher, [firsts[a].record for a in ids], ids,
-                               [firsts[a].received_at for a in ids])
-            lock_applications(session, ids)
+        if self.evidence:  # a label arriving meanwhile is either seen here or sees this score
+            lock_evidence(session)
         inserted = insert_ignoring_duplicates(session, tables.ShadowScore.__table__, [u.row for u in firsts.values()])
         if self.evidence:
             new = [u for app_id, u in firsts.items() if (app_id, self.model_id) in inserted]

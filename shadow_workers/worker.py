@@ -282,7 +282,7 @@ class Worker:
         if declare:
             self._connection.declare_shadow(model.id, model.detector)
         self._handlers[queue] = ChallengerHandler(queue, self.codec, model, runtime, strategy,
-                                                  self.platform.hasher, evidence=self.evidence)
+                                                  evidence=self.evidence)
         self._connection.subscribe(queue, self.options.batch_size * 2)
         log.info("consuming %s (%s)", queue, model.detector)
 

@@ -76,3 +76,16 @@ def cli_env(platform: Platform) -> dict[str, str]:
         "ARBITER_PII_KEY": PII_KEY,
     }
     return env
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    """The migrated platform on the real Postgres, then on SQLite (embedded mode): tests that must
+    hold on both."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("platform")
+        return
+    lite = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'lite.db'}", registry_dir=tmp_path / "r"))
+    lite.upgrade_database()
+    yield lite
+    lite.close()

@@ -5,9 +5,7 @@ revised labels; on the real Postgres and on SQLite."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,10 +14,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import func, select
 
-from arbiter.bootstrap import Platform, bootstrap
+from arbiter.bootstrap import Platform
 from arbiter.broker.codec import MessageCodec
 from arbiter.broker.transport import Delivery
-from arbiter.config import Settings
 from arbiter.domain.evidence import auc_from_bins
 from arbiter.domain.strategies import Strategy
 from arbiter.insights.outcomes import Label, record_outcomes
@@ -35,17 +32,6 @@ from tests.integration.strategist_data import OLD, add_model, decide
 pytestmark = pytest.mark.integration
 DETECTOR = get_detector("card-transactions")
 CODEC = MessageCodec()
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
-    if request.param == "postgresql":
-        yield request.getfixturevalue("platform")
-        return
-    lite = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'evidence.db'}", registry_dir=tmp_path / "r"))
-    lite.upgrade_database()
-    yield lite
-    lite.close()
 
 
 class SeededScores:
@@ -94,7 +80,7 @@ def test_aggregates_equal_a_recount_after_a_random_mix(db: Platform) -> None:
             add_model(conn, model_id, status=status)
     recorder = RecorderHandler("arbiter.recorder", CODEC, db.hasher)
     challengers = [ChallengerHandler(f"arbiter.shadow.{m}", CODEC, SimpleNamespace(id=m, detector=DETECTOR.name),
-                                     SeededScores(seed), Strategy(DETECTOR.name, 1, 0.5, 0.8), db.hasher)
+                                     SeededScores(seed), Strategy(DETECTOR.name, 1, 0.5, 0.8))
                    for seed, m in enumerate(("m-a", "m-b"))]
     apps = _applications(300, rng)
     operations = []
@@ -129,7 +115,7 @@ def test_paired_auc_from_the_aggregates_is_scikit_learns_on_the_same_application
         for model_id, status in (("m-champ", "champion"), ("m-a", "shadow")):
             add_model(conn, model_id, status=status)
     challenger = ChallengerHandler("arbiter.shadow.m-a", CODEC, SimpleNamespace(id="m-a", detector=DETECTOR.name),
-                                   SeededScores(9), Strategy(DETECTOR.name, 1, 0.5, 0.8), db.hasher)
+                                   SeededScores(9), Strategy(DETECTOR.name, 1, 0.5, 0.8))
     apps = _applications(400, rng)
     _write(db, RecorderHandler("arbiter.recorder", CODEC, db.hasher), apps)
     _write(db, challenger, apps)

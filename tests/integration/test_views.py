@@ -4,32 +4,18 @@ included), precision / recall / cost against a hand-computed case, label maturit
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import insert, text, update
 
-from arbiter.bootstrap import Platform, bootstrap
-from arbiter.config import Settings
+from arbiter.bootstrap import Platform
 from arbiter.insights.evidence import rebuild
 from arbiter.store import tables
 from tests.integration.strategist_data import OLD, add_model, add_scores
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
-    if request.param == "postgresql":
-        yield request.getfixturevalue("platform")
-        return
-    lite = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'views.db'}", registry_dir=tmp_path / "r"))
-    lite.upgrade_database()
-    yield lite
-    lite.close()
 
 
 def _performance(platform: Platform) -> dict[tuple[str, str], dict]:

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from arbiter.bootstrap import Platform
 from arbiter.domain.evidence import UNLABELLED, label_state
 from arbiter.store import tables
-from arbiter.store.evidence_repo import lock_applications, move_labels
+from arbiter.store.evidence_repo import lock_evidence, move_labels
 
 TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes"}, {"false", "0", "no"}
 REPORTED_UNKNOWN = 20  # how many unknown ids a summary lists (all are counted)
-CHUNK = 5_000  # labels looked up and written per round trip
+CHUNK = 5_000  # labels per transaction (each holds the evidence lock alone until it commits: store/evidence_repo.py)
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,8 @@ def _latest_per_application(labels: Iterable[Label]) -> dict[str, Label]:
 
 def import_outcomes(platform: Platform, labels: Sequence[Label], *, source: str,
                     progress: Callable[[int], None] | None = None) -> OutcomeSummary:
-    """Store `labels`, one transaction per `CHUNK` (each holds its applications' evidence locks until it
-    commits, so it must not wait for more while holding aggregate rows); what happened to each.
+    """Store `labels`, one transaction per `CHUNK` (each holds the evidence lock alone while it runs,
+    so scores being stored wait for it: keep it short); what happened to each.
     Storing is idempotent: after a failure, importing the same labels again completes the job.
     `progress(n)` is told each time n more are stored."""
     total = OutcomeSummary()
@@ -126,8 +126,10 @@ def record_outcomes(session: Session, labels: Sequence[Label], *, source: str, e
     summary.unchanged += len(labels) - len(latest)  # superseded within this very batch
     ids = list(latest)
     moves: dict[str, tuple[str, str]] = {}
-    known = lock_applications(session, ids, labels=True) if evidence else set(session.scalars(
-        select(tables.Application.application_id).where(tables.Application.application_id.in_(ids))))
+    if evidence:
+        lock_evidence(session, labels=True)
+    known = set(session.scalars(select(tables.Application.application_id)
+                                .where(tables.Application.application_id.in_(ids))))
     stored = {o.application_id: o for o in session.scalars(select(tables.Outcome)
                                                            .where(tables.Outcome.application_id.in_(ids)))}
     now = datetime.now(UTC)

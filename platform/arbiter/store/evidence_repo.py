@@ -1,12 +1,14 @@
-"""Writing the evidence aggregates: serialising the writers of one application, and adding deltas.
+"""Writing the evidence aggregates: serialising labels with scores, and adding deltas.
 
 Whoever stores a fact about an application (its score, its label) counts it in the aggregates in
-the same transaction, after `lock_applications`: the transaction that comes second then sees the
-first one's rows, so a score stored while its label arrives is counted under the right label
-exactly once. On Postgres the lock is the application's row: scores take FOR KEY SHARE (score
-writers never wait for each other), labels FOR UPDATE, always in id order so that two batches
-never deadlock; row locks live in the rows, so a batch of any size fits. SQLite has one writer
-at a time, and taking the write lock before reading is enough.
+the same transaction, after `lock_evidence`: a score stored while its label arrives is then
+counted under the right label exactly once, because the transaction that comes second sees the
+first one's rows. Scores never depend on each other, only on labels, so on Postgres score
+writers share one transaction-scoped advisory lock and never wait for one another, and a label
+writer takes it alone: it waits for the scores being stored, and new ones wait for it (labels are
+stored a short chunk per transaction). One lock per transaction, whatever the batch: grouped
+messages can carry thousands of applications. SQLite has one writer at a time; taking the write
+lock before reading is enough.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, Table, and_, delete, func, insert, select, update
+from sqlalchemy import Select, Table, and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,31 +29,17 @@ VALUES = {
     "evidence_pairs": ("applications", "amount", "without_amount", "sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy"),
     "evidence_pair_bins": ("applications",),
 }
+LOCK_KEY = 0x6172_6269_7465_72  # "arbiter": the evidence writers' advisory lock
+_SHARED = text(f"SELECT pg_advisory_xact_lock_shared({LOCK_KEY})")
+_ALONE = text(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
 
 
-def lock_applications(session: Session, application_ids: Iterable[str], *, labels: bool = False) -> set[str]:
-    """Serialise this transaction with the others that count evidence for these applications: score
-    writers share the lock, a label writer (`labels`) takes it alone. The ids whose application is
-    stored (only those are locked; a score writer stores the application first)."""
-    ids = sorted(set(application_ids))
-    if session.get_bind().dialect.name != "postgresql":
+def lock_evidence(session: Session, *, labels: bool = False) -> None:
+    """Serialise this transaction with those that store labels (`labels`: with every other writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_ALONE if labels else _SHARED)
+    else:
         session.execute(update(tables.EvidenceLock).where(tables.EvidenceLock.id == 1).values(id=1))
-        return _stored(session, ids)
-    a, found = tables.Application, set()
-    for start in range(0, len(ids), 5_000):
-        query = select(a.application_id).where(a.application_id.in_(ids[start:start + 5_000])).order_by(
-            a.application_id)
-        query = query.with_for_update() if labels else query.with_for_update(key_share=True)
-        found.update(session.scalars(query))
-    return found
-
-
-def _stored(session: Session, ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(ids), 5_000):
-        found.update(session.scalars(select(tables.Application.application_id)
-                                     .where(tables.Application.application_id.in_(ids[start:start + 5_000]))))
-    return found
 
 
 def apply(session: Session, deltas: Deltas) -> None:
@@ -99,7 +87,7 @@ def labels_of(session: Session, application_ids: Iterable[str]) -> dict[str, str
 
 def count_scores(session: Session, scored: Sequence[Scored], pairs: Sequence[tuple[Scored, Scored]] = ()) -> None:
     """Count newly stored scores (and challenger-champion pairs) under their applications' labels.
-    Call after `lock_applications` and after inserting the rows, with only the rows inserted."""
+    Call after `lock_evidence` and after inserting the rows, with only the rows inserted."""
     if not scored and not pairs:
         return
     labels = labels_of(session, [s.application_id for s in scored] + [c.application_id for c, _ in pairs])
@@ -113,7 +101,7 @@ def count_scores(session: Session, scored: Sequence[Scored], pairs: Sequence[tup
 
 def move_labels(session: Session, moves: Mapping[str, tuple[str, str]]) -> None:
     """Move every count of these applications from their old label state to the new one
-    (`moves`: application id -> (old, new)). Call after `lock_applications(..., labels=True)`."""
+    (`moves`: application id -> (old, new)). Call after `lock_evidence(session, labels=True)`."""
     moves = {a: m for a, m in moves.items() if m[0] != m[1]}
     deltas = Deltas()
     ids = list(moves)

@@ -49,6 +49,9 @@ def store_applications(session: Session, detector: Detector, hasher: PiiHasher, 
         "payload": hasher.protect(detector, rec), "amount": rec.get(detector.amount_field) if detector.amount_field
         else None, "schema_version": 1} for rec, app_id, at in zip(records, application_ids, received_at, strict=True)),
         "application_id")
+    # in id order: the recorder and the challengers insert the same applications, and two
+    # transactions waiting on each other's uncommitted rows in opposite orders would deadlock
+    applications.sort(key=lambda a: a["application_id"])
     insert_ignoring_duplicates(session, tables.Application.__table__, applications)
     return applications
 
