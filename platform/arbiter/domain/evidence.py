@@ -46,7 +46,6 @@ BINS = len(EDGES) + 1
 _EDGE_LIST = EDGES.tolist()
 
 FRAUD, LEGIT, UNLABELLED = "fraud", "legit", "none"
-LABEL_STATES = (FRAUD, LEGIT, UNLABELLED)
 
 
 def label_state(is_fraud: bool | None) -> str:
@@ -142,9 +141,6 @@ class Deltas:
               sign * x * y))
         _add(self.pair_bins, (*key, "challenger", score_bin(x), label), (sign,))
         _add(self.pair_bins, (*key, "champion", score_bin(y), label), (sign,))
-
-    def __bool__(self) -> bool:
-        return bool(self.decisions or self.pairs)
 
 
 def _add(table: dict[tuple, list[float]], key: tuple, values: tuple[float, ...]) -> None:

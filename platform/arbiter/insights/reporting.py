@@ -66,8 +66,7 @@ def _rows(conn: Connection, sql: str, **params: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(statement, params).mappings()]
 
 
-def _where(window: Window, *, day: str | None = None, received: str | None = None, detector: str = "detector"
-           ) -> tuple[str, dict[str, Any]]:
+def _where(window: Window, *, day: str | None = None, detector: str = "detector") -> tuple[str, dict[str, Any]]:
     clauses, params = ["1 = 1"], {}
     if window.detector:
         clauses.append(f"{detector} = :detector")
@@ -75,9 +74,6 @@ def _where(window: Window, *, day: str | None = None, received: str | None = Non
     if window.since and day:
         clauses.append(f"{day} >= :since_day")
         params["since_day"] = window.since_day
-    if window.since and received:
-        clauses.append(f"{received} >= :since")
-        params["since"] = window.since
     return " AND ".join(clauses), params
 
 
@@ -171,24 +167,24 @@ def promotions(conn: Connection, window: Window, limit: int = 50) -> list[dict[s
 
 
 def roc_curves(conn: Connection, window: Window) -> dict[str, dict[str, Any]]:
-    """Per model, its ROC curve on mature labelled applications: scores bucketed to 1/ROC_BUCKETS
-    and counted in SQL (so it scales with the table), thresholds swept from the top bucket down."""
-    where, params = _where(window, received="a.received_at", detector="s.detector")
+    """Per model, its ROC curve on the labelled applications of mature days, from the evidence
+    aggregates: fine bins gathered into 1/ROC_BUCKETS of the score by their lower edge,
+    thresholds swept from the top bucket down."""
+    where, params = _where(window, day="b.day", detector="b.detector")
     counts = _rows(conn, f"""
-        SELECT s.model_id, MIN(s.detector) AS detector,
-               CASE WHEN s.score >= 1 THEN {ROC_BUCKETS - 1} ELSE CAST(FLOOR(s.score * {ROC_BUCKETS}) AS INTEGER)
+        SELECT b.model_id, MIN(b.detector) AS detector,
+               CASE WHEN e.low >= 1 THEN {ROC_BUCKETS - 1} ELSE CAST(FLOOR(e.low * {ROC_BUCKETS}) AS INTEGER)
                END AS bucket,
-               SUM(CASE WHEN o.is_fraud THEN 1 ELSE 0 END) AS positives,
-               SUM(CASE WHEN o.is_fraud THEN 0 ELSE 1 END) AS negatives
-        FROM model_scores s
-        JOIN applications a ON a.application_id = s.application_id
-        JOIN outcomes o ON o.application_id = s.application_id
-        WHERE {where} AND a.received_at <= :mature_before
-        GROUP BY s.model_id, bucket""", **params, mature_before=_mature_before(conn))
+               SUM(CASE WHEN b.label = 'fraud' THEN b.applications ELSE 0 END) AS positives,
+               SUM(CASE WHEN b.label = 'legit' THEN b.applications ELSE 0 END) AS negatives
+        FROM evidence_bins b JOIN evidence_bin_edges e ON e.bin = b.bin
+        WHERE {where} AND b.label <> 'none' AND b.day <= :mature_day
+        GROUP BY b.model_id, bucket""", **params, mature_day=_mature_before(conn).date())
     curves: dict[str, dict[str, Any]] = {}
     for row in counts:
-        entry = curves.setdefault(row["model_id"], {"detector": row["detector"], "buckets": {}})
-        entry["buckets"][int(row["bucket"])] = (int(row["positives"]), int(row["negatives"]))
+        if row["positives"] or row["negatives"]:
+            entry = curves.setdefault(row["model_id"], {"detector": row["detector"], "buckets": {}})
+            entry["buckets"][int(row["bucket"])] = (int(row["positives"]), int(row["negatives"]))
     return {model_id: _sweep(entry["detector"], entry["buckets"]) for model_id, entry in curves.items()}
 
 

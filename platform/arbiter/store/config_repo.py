@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from arbiter.domain.pii import PiiHasher
 from arbiter.domain.rules import RuleInput, RuleSetInput, to_stored
 from arbiter.domain.strategies import DEFAULT_DECLINE, DEFAULT_REVIEW, Strategy
-from arbiter.store import tables
+from arbiter.store import evidence_repo, tables
 from models.detectors import DETECTORS, get_detector
 from models.synth.applications import DISPOSABLE_DOMAINS, KNOWN_FRAUD_EMAILS, KNOWN_FRAUD_SSNS
 
@@ -81,11 +81,12 @@ VIEW_DEFAULTS = {"label_maturity_days": 30.0, "missed_fraud_cost": 1000.0, "fals
 
 def seed_defaults(session: Session, hasher: PiiHasher) -> None:
     """Strategy v1 and rules v1 for every detector that has none yet; the views' settings row and
-    the evidence lock row."""
+    the evidence lock row and the score bins."""
     if session.get(tables.ViewSettings, 1) is None:
         session.add(tables.ViewSettings(id=1, **VIEW_DEFAULTS))
     if session.get(tables.EvidenceLock, 1) is None:
         session.add(tables.EvidenceLock(id=1))
+    evidence_repo.seed_bin_edges(session)
     for name in DETECTORS:
         if current_strategy(session, name) is None:
             add_strategy(session, name, DEFAULT_REVIEW, DEFAULT_DECLINE, note="default")

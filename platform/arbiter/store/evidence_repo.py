@@ -20,7 +20,17 @@ from sqlalchemy import Select, Table, and_, delete, func, insert, select, text, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from arbiter.domain.evidence import UNLABELLED, Deltas, Scored, day_of, label_state
+from arbiter.domain.evidence import (
+    BINS,
+    EDGES,
+    UNLABELLED,
+    Deltas,
+    Scored,
+    bin_low,
+    coarse_bin,
+    day_of,
+    label_state,
+)
 from arbiter.store import tables
 
 VALUES = {
@@ -40,6 +50,18 @@ def lock_evidence(session: Session, *, labels: bool = False) -> None:
         session.execute(_ALONE if labels else _SHARED)
     else:
         session.execute(update(tables.EvidenceLock).where(tables.EvidenceLock.id == 1).values(id=1))
+
+
+def seed_bin_edges(session: Session) -> None:
+    """`evidence_bin_edges` as the code bins scores (written once; rewritten if it ever differs)."""
+    rows = [{"bin": b, "low": bin_low(b), "high": float(EDGES[b]) if b < len(EDGES) else None,
+             "coarse": coarse_bin(b)} for b in range(BINS)]
+    stored = session.scalar(select(func.count()).select_from(tables.EvidenceBinEdge))
+    last = session.get(tables.EvidenceBinEdge, BINS - 2)
+    if stored == BINS and last is not None and last.high == rows[-2]["high"]:
+        return
+    session.execute(delete(tables.EvidenceBinEdge))
+    session.execute(insert(tables.EvidenceBinEdge), rows)
 
 
 def apply(session: Session, deltas: Deltas) -> None:

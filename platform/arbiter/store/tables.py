@@ -328,6 +328,18 @@ class EvidencePairBin(Base):
     applications: Mapped[int] = mapped_column(Integer)
 
 
+class EvidenceBinEdge(Base):
+    """The fine score bins the aggregates count in (`arbiter.domain.evidence`), for SQL: the views
+    sum them into the twenty 0.05-wide bins and read score quantiles and ROC thresholds off them.
+    Written by `arbiter db upgrade` from the code that bins the scores."""
+
+    __tablename__ = "evidence_bin_edges"
+    bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    low: Mapped[float] = mapped_column(Float, doc="inclusive")
+    high: Mapped[float | None] = mapped_column(Float, doc="exclusive; NULL: the bin of a score of 1")
+    coarse: Mapped[int] = mapped_column(Integer, doc="the 0.05-wide bin (0-19) it lies in")
+
+
 class EvidenceLock(Base):
     """One row that SQLite writers of evidence update first, so that they hold the write lock before
     they read what they count (Postgres uses advisory locks per application instead)."""

@@ -1,85 +1,88 @@
--- Per model per day (of the application's arrival, UTC): volume, decision rates, score quantiles
--- (nearest rank), and, on labelled applications older than view_settings.label_maturity_days,
--- ROC-AUC from ranks (ties get their average rank: the Mann-Whitney statistic), precision,
--- recall and F1 of "decline" at the strategy's thresholds, and the expected cost: each missed
--- fraud costs its amount (or view_settings.missed_fraud_cost without one), each declined good
--- application view_settings.false_decline_cost. `immature` counts what is still too young.
+-- Per model per day (of the application's arrival, UTC), read from the evidence aggregates:
+-- volume, decision rates, score quantiles (nearest rank, to the lower edge of the fine score bin
+-- they fall in), and, on labelled applications of mature days (a day counts once it is
+-- view_settings.label_maturity_days old), ROC-AUC from the fine bins (ties and shared bins count
+-- half; auc_error_bound is how far the exact AUC can be), precision, recall and F1 of "decline"
+-- at the strategy's thresholds, and the expected cost: each missed fraud costs its amount (or
+-- view_settings.missed_fraud_cost without one), each declined good application
+-- view_settings.false_decline_cost. `immature` counts what is still too young.
 WITH settings AS (
   SELECT label_maturity_days, missed_fraud_cost, false_decline_cost FROM view_settings WHERE id = 1
 ),
-scored AS (
-  SELECT s.model_id, s.detector, DAY_OF(a.received_at) AS day, s.score, s.decision, a.amount, o.is_fraud,
-         CASE WHEN a.received_at <= MATURE_BEFORE((SELECT label_maturity_days FROM settings))
-              THEN 1 ELSE 0 END AS mature
-  FROM model_scores s
-  JOIN applications a ON a.application_id = s.application_id
-  LEFT JOIN outcomes o ON o.application_id = s.application_id
+days AS (
+  SELECT model_id, MIN(detector) AS detector, day, SUM(applications) AS volume,
+         SUM(CASE WHEN decision = 'approve' THEN applications ELSE 0 END) AS approved,
+         SUM(CASE WHEN decision = 'review' THEN applications ELSE 0 END) AS reviewed,
+         SUM(CASE WHEN decision = 'decline' THEN applications ELSE 0 END) AS declined,
+         SUM(CASE WHEN label <> 'none' THEN applications ELSE 0 END) AS labelled,
+         SUM(CASE WHEN label = 'fraud' THEN applications ELSE 0 END) AS frauds,
+         SUM(CASE WHEN label = 'fraud' AND decision = 'decline' THEN applications ELSE 0 END) AS tp,
+         SUM(CASE WHEN label = 'legit' AND decision = 'decline' THEN applications ELSE 0 END) AS fp,
+         SUM(CASE WHEN label = 'fraud' AND decision <> 'decline' THEN applications ELSE 0 END) AS fn,
+         SUM(CASE WHEN label = 'fraud' AND decision <> 'decline' THEN amount ELSE 0 END) AS missed_amount,
+         SUM(CASE WHEN label = 'fraud' AND decision <> 'decline' THEN without_amount ELSE 0 END)
+           AS missed_without_amount
+  FROM evidence_decisions
+  GROUP BY model_id, day
 ),
-labelled AS (
-  SELECT * FROM scored WHERE mature = 1 AND is_fraud IS NOT NULL
+judged AS (
+  SELECT d.*, CASE WHEN d.day <= DAY_OF(MATURE_BEFORE((SELECT label_maturity_days FROM settings)))
+                   THEN 1 ELSE 0 END AS mature
+  FROM days d WHERE d.volume > 0
 ),
-ranked AS (
-  SELECT model_id, day, is_fraud,
-         RANK() OVER (PARTITION BY model_id, day ORDER BY score) AS low_rank,
-         COUNT(*) OVER (PARTITION BY model_id, day, score) AS ties
-  FROM labelled
-),
-auc AS (
-  SELECT model_id, day,
-         SUM(CASE WHEN is_fraud THEN 1 ELSE 0 END) AS positives,
-         SUM(CASE WHEN is_fraud THEN 0 ELSE 1 END) AS negatives,
-         SUM(CASE WHEN is_fraud THEN low_rank + (ties - 1) / 2.0 ELSE 0 END) AS positive_rank_sum
-  FROM ranked GROUP BY model_id, day
-),
-outcomes_at_threshold AS (
-  SELECT model_id, day,
-         COUNT(*) AS labelled,
-         SUM(CASE WHEN is_fraud THEN 1 ELSE 0 END) AS frauds,
-         SUM(CASE WHEN is_fraud AND decision = 'decline' THEN 1 ELSE 0 END) AS tp,
-         SUM(CASE WHEN NOT is_fraud AND decision = 'decline' THEN 1 ELSE 0 END) AS fp,
-         SUM(CASE WHEN is_fraud AND decision <> 'decline' THEN 1 ELSE 0 END) AS fn,
-         SUM(CASE WHEN is_fraud AND decision <> 'decline'
-                  THEN COALESCE(amount, (SELECT missed_fraud_cost FROM settings))
-                  WHEN NOT is_fraud AND decision = 'decline' THEN (SELECT false_decline_cost FROM settings)
-                  ELSE 0 END) AS expected_cost
-  FROM labelled GROUP BY model_id, day
-),
-quantiles AS (
-  SELECT model_id, day, score,
-         ROW_NUMBER() OVER (PARTITION BY model_id, day ORDER BY score) AS position,
-         COUNT(*) OVER (PARTITION BY model_id, day) AS n
-  FROM scored
-),
-volume AS (
-  SELECT model_id, MIN(detector) AS detector, day, COUNT(*) AS volume,
-         AVG(CASE WHEN decision = 'approve' THEN 1.0 ELSE 0.0 END) AS approve_rate,
-         AVG(CASE WHEN decision = 'review' THEN 1.0 ELSE 0.0 END) AS review_rate,
-         AVG(CASE WHEN decision = 'decline' THEN 1.0 ELSE 0.0 END) AS decline_rate,
-         SUM(1 - mature) AS immature
-  FROM scored GROUP BY model_id, day
+cumulative AS (
+  SELECT b.model_id, b.day, e.low,
+         SUM(SUM(b.applications)) OVER (PARTITION BY b.model_id, b.day ORDER BY b.bin ROWS UNBOUNDED PRECEDING)
+           AS running,
+         SUM(SUM(b.applications)) OVER (PARTITION BY b.model_id, b.day) AS n
+  FROM evidence_bins b JOIN evidence_bin_edges e ON e.bin = b.bin
+  GROUP BY b.model_id, b.day, b.bin, e.low
 ),
 score_quantiles AS (
   SELECT model_id, day,
-         MIN(CASE WHEN position >= 0.50 * n THEN score END) AS score_p50,
-         MIN(CASE WHEN position >= 0.90 * n THEN score END) AS score_p90,
-         MIN(CASE WHEN position >= 0.99 * n THEN score END) AS score_p99
-  FROM quantiles GROUP BY model_id, day
+         MIN(CASE WHEN running >= 0.50 * n THEN low END) AS score_p50,
+         MIN(CASE WHEN running >= 0.90 * n THEN low END) AS score_p90,
+         MIN(CASE WHEN running >= 0.99 * n THEN low END) AS score_p99
+  FROM cumulative GROUP BY model_id, day
+),
+labelled_bins AS (
+  SELECT model_id, day, bin,
+         SUM(CASE WHEN label = 'fraud' THEN applications ELSE 0 END) AS p,
+         SUM(CASE WHEN label = 'legit' THEN applications ELSE 0 END) AS n
+  FROM evidence_bins WHERE label <> 'none'
+  GROUP BY model_id, day, bin
+),
+below AS (
+  SELECT model_id, day, p, n,
+         COALESCE(SUM(n) OVER (PARTITION BY model_id, day ORDER BY bin
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS negatives_below
+  FROM labelled_bins
+),
+auc AS (
+  SELECT model_id, day, SUM(p) AS positives, SUM(n) AS negatives,
+         SUM(1.0 * p * negatives_below + 0.5 * p * n) AS correct, SUM(1.0 * p * n) AS tied
+  FROM below GROUP BY model_id, day
 )
-SELECT v.model_id, v.detector, v.day, v.volume,
-       CAST(v.approve_rate AS DOUBLE PRECISION) AS approve_rate,
-       CAST(v.review_rate AS DOUBLE PRECISION) AS review_rate,
-       CAST(v.decline_rate AS DOUBLE PRECISION) AS decline_rate,
-       q.score_p50, q.score_p90, q.score_p99,
-       COALESCE(t.labelled, 0) AS labelled, v.immature, COALESCE(t.frauds, 0) AS frauds,
-       CAST(CASE WHEN u.positives > 0 AND u.negatives > 0
-            THEN (u.positive_rank_sum - u.positives * (u.positives + 1) / 2.0) / (1.0 * u.positives * u.negatives)
-       END AS DOUBLE PRECISION) AS roc_auc,
-       CAST(CASE WHEN t.tp + t.fp > 0 THEN 1.0 * t.tp / (t.tp + t.fp) END AS DOUBLE PRECISION) AS precision,
-       CAST(CASE WHEN t.tp + t.fn > 0 THEN 1.0 * t.tp / (t.tp + t.fn) END AS DOUBLE PRECISION) AS recall,
-       CAST(CASE WHEN 2 * t.tp + t.fp + t.fn > 0 THEN 2.0 * t.tp / (2 * t.tp + t.fp + t.fn) END
+SELECT j.model_id, j.detector, j.day, j.volume,
+       CAST(1.0 * j.approved / j.volume AS DOUBLE PRECISION) AS approve_rate,
+       CAST(1.0 * j.reviewed / j.volume AS DOUBLE PRECISION) AS review_rate,
+       CAST(1.0 * j.declined / j.volume AS DOUBLE PRECISION) AS decline_rate,
+       CAST(q.score_p50 AS DOUBLE PRECISION) AS score_p50, CAST(q.score_p90 AS DOUBLE PRECISION) AS score_p90,
+       CAST(q.score_p99 AS DOUBLE PRECISION) AS score_p99,
+       j.mature * j.labelled AS labelled, (1 - j.mature) * j.volume AS immature, j.mature * j.frauds AS frauds,
+       CAST(CASE WHEN j.mature = 1 AND u.positives > 0 AND u.negatives > 0
+            THEN u.correct / (1.0 * u.positives * u.negatives) END AS DOUBLE PRECISION) AS roc_auc,
+       CAST(CASE WHEN j.mature = 1 AND j.tp + j.fp > 0 THEN 1.0 * j.tp / (j.tp + j.fp) END
+            AS DOUBLE PRECISION) AS precision,
+       CAST(CASE WHEN j.mature = 1 AND j.tp + j.fn > 0 THEN 1.0 * j.tp / (j.tp + j.fn) END
+            AS DOUBLE PRECISION) AS recall,
+       CAST(CASE WHEN j.mature = 1 AND 2 * j.tp + j.fp + j.fn > 0 THEN 2.0 * j.tp / (2 * j.tp + j.fp + j.fn) END
             AS DOUBLE PRECISION) AS f1,
-       CAST(t.expected_cost AS DOUBLE PRECISION) AS expected_cost
-FROM volume v
-JOIN score_quantiles q ON q.model_id = v.model_id AND q.day = v.day
-LEFT JOIN auc u ON u.model_id = v.model_id AND u.day = v.day
-LEFT JOIN outcomes_at_threshold t ON t.model_id = v.model_id AND t.day = v.day
+       CAST(CASE WHEN j.mature = 1 AND j.labelled > 0
+            THEN j.missed_amount + j.missed_without_amount * (SELECT missed_fraud_cost FROM settings)
+                 + j.fp * (SELECT false_decline_cost FROM settings) END AS DOUBLE PRECISION) AS expected_cost,
+       CAST(CASE WHEN j.mature = 1 AND u.positives > 0 AND u.negatives > 0
+            THEN 0.5 * u.tied / (1.0 * u.positives * u.negatives) END AS DOUBLE PRECISION) AS auc_error_bound
+FROM judged j
+LEFT JOIN score_quantiles q ON q.model_id = j.model_id AND q.day = j.day
+LEFT JOIN auc u ON u.model_id = j.model_id AND u.day = j.day
