@@ -30,45 +30,37 @@ judged AS (
                    THEN 1 ELSE 0 END AS mature
   FROM days d WHERE d.volume > 0
 ),
-cumulative AS (
-  SELECT b.model_id, b.day, e.low,
-         SUM(SUM(b.applications)) OVER (PARTITION BY b.model_id, b.day ORDER BY b.bin ROWS UNBOUNDED PRECEDING)
-           AS running,
-         SUM(SUM(b.applications)) OVER (PARTITION BY b.model_id, b.day) AS n
-  FROM evidence_bins b JOIN evidence_bin_edges e ON e.bin = b.bin
-  GROUP BY b.model_id, b.day, b.bin, e.low
+ranked AS (
+  -- one pass over the fine bins in key order: how many applications up to each bin (quantiles), and
+  -- how many legitimate ones below it and up to it (AUC: a fraud beats those below, ties those beside)
+  SELECT model_id, day, bin, label, applications,
+         SUM(applications) OVER upto AS running,
+         SUM(applications) OVER (PARTITION BY model_id, day) AS n,
+         SUM(CASE WHEN label = 'legit' THEN applications ELSE 0 END) OVER below AS legit_below,
+         SUM(CASE WHEN label = 'legit' THEN applications ELSE 0 END) OVER upto AS legit_upto
+  FROM evidence_bins
+  WINDOW upto AS (PARTITION BY model_id, day ORDER BY bin RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+         below AS (PARTITION BY model_id, day ORDER BY bin RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
-score_quantiles AS (
+per_day AS (
   SELECT model_id, day,
-         MIN(CASE WHEN running >= 0.50 * n THEN low END) AS score_p50,
-         MIN(CASE WHEN running >= 0.90 * n THEN low END) AS score_p90,
-         MIN(CASE WHEN running >= 0.99 * n THEN low END) AS score_p99
-  FROM cumulative GROUP BY model_id, day
-),
-labelled_bins AS (
-  SELECT model_id, day, bin,
-         SUM(CASE WHEN label = 'fraud' THEN applications ELSE 0 END) AS p,
-         SUM(CASE WHEN label = 'legit' THEN applications ELSE 0 END) AS n
-  FROM evidence_bins WHERE label <> 'none'
-  GROUP BY model_id, day, bin
-),
-below AS (
-  SELECT model_id, day, p, n,
-         COALESCE(SUM(n) OVER (PARTITION BY model_id, day ORDER BY bin
-                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS negatives_below
-  FROM labelled_bins
-),
-auc AS (
-  SELECT model_id, day, SUM(p) AS positives, SUM(n) AS negatives,
-         SUM(1.0 * p * negatives_below + 0.5 * p * n) AS correct, SUM(1.0 * p * n) AS tied
-  FROM below GROUP BY model_id, day
+         MIN(CASE WHEN running >= 0.50 * n THEN bin END) AS bin_p50,
+         MIN(CASE WHEN running >= 0.90 * n THEN bin END) AS bin_p90,
+         MIN(CASE WHEN running >= 0.99 * n THEN bin END) AS bin_p99,
+         SUM(CASE WHEN label = 'fraud' THEN applications ELSE 0 END) AS positives,
+         SUM(CASE WHEN label = 'legit' THEN applications ELSE 0 END) AS negatives,
+         SUM(CASE WHEN label = 'fraud' THEN applications * (COALESCE(legit_below, 0) + legit_upto) / 2.0 ELSE 0 END)
+           AS correct,
+         SUM(CASE WHEN label = 'fraud' THEN 1.0 * applications * (legit_upto - COALESCE(legit_below, 0)) ELSE 0 END)
+           AS tied
+  FROM ranked GROUP BY model_id, day
 )
 SELECT j.model_id, j.detector, j.day, j.volume,
        CAST(1.0 * j.approved / j.volume AS DOUBLE PRECISION) AS approve_rate,
        CAST(1.0 * j.reviewed / j.volume AS DOUBLE PRECISION) AS review_rate,
        CAST(1.0 * j.declined / j.volume AS DOUBLE PRECISION) AS decline_rate,
-       CAST(q.score_p50 AS DOUBLE PRECISION) AS score_p50, CAST(q.score_p90 AS DOUBLE PRECISION) AS score_p90,
-       CAST(q.score_p99 AS DOUBLE PRECISION) AS score_p99,
+       CAST(e50.low AS DOUBLE PRECISION) AS score_p50, CAST(e90.low AS DOUBLE PRECISION) AS score_p90,
+       CAST(e99.low AS DOUBLE PRECISION) AS score_p99,
        j.mature * j.labelled AS labelled, (1 - j.mature) * j.volume AS immature, j.mature * j.frauds AS frauds,
        CAST(CASE WHEN j.mature = 1 AND u.positives > 0 AND u.negatives > 0
             THEN u.correct / (1.0 * u.positives * u.negatives) END AS DOUBLE PRECISION) AS roc_auc,
@@ -84,5 +76,7 @@ SELECT j.model_id, j.detector, j.day, j.volume,
        CAST(CASE WHEN j.mature = 1 AND u.positives > 0 AND u.negatives > 0
             THEN 0.5 * u.tied / (1.0 * u.positives * u.negatives) END AS DOUBLE PRECISION) AS auc_error_bound
 FROM judged j
-LEFT JOIN score_quantiles q ON q.model_id = j.model_id AND q.day = j.day
-LEFT JOIN auc u ON u.model_id = j.model_id AND u.day = j.day
+LEFT JOIN per_day u ON u.model_id = j.model_id AND u.day = j.day
+LEFT JOIN evidence_bin_edges e50 ON e50.bin = u.bin_p50
+LEFT JOIN evidence_bin_edges e90 ON e90.bin = u.bin_p90
+LEFT JOIN evidence_bin_edges e99 ON e99.bin = u.bin_p99
