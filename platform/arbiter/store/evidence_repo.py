@@ -67,12 +67,15 @@ def seed_bin_edges(session: Session) -> None:
 def apply(session: Session, deltas: Deltas) -> None:
     """Add `deltas` to the aggregates: one upsert per table, rows in key order (so that concurrent
     writers take the rows' locks in the same order)."""
-    for table, changes in ((tables.EvidenceDecision.__table__, deltas.decisions),
-                           (tables.EvidenceBin.__table__, deltas.bins),
-                           (tables.EvidencePair.__table__, deltas.pairs),
-                           (tables.EvidencePairBin.__table__, deltas.pair_bins)):
+    for table, changes in _by_table(deltas):
         if changes:
             _upsert(session, table, changes, deltas.detectors)
+
+
+def _by_table(deltas: Deltas) -> tuple[tuple[Table, dict[tuple, list[float]]], ...]:
+    """Each aggregate table with its changes, in one fixed order (the order locks are taken in)."""
+    return ((tables.EvidenceDecision.__table__, deltas.decisions), (tables.EvidenceBin.__table__, deltas.bins),
+            (tables.EvidencePair.__table__, deltas.pairs), (tables.EvidencePairBin.__table__, deltas.pair_bins))
 
 
 def _rows(table: Table, changes: dict[tuple, list[float]], detectors: dict[str, str]) -> list[dict]:
@@ -220,10 +223,7 @@ def recount_day(session: Session, detector: str, day: date) -> int:
 
 def _insert(session: Session, deltas: Deltas) -> None:
     """Plain inserts (a recount replaces the day): a concurrent writer's new row makes this fail, not double."""
-    for table, changes in ((tables.EvidenceDecision.__table__, deltas.decisions),
-                           (tables.EvidenceBin.__table__, deltas.bins),
-                           (tables.EvidencePair.__table__, deltas.pairs),
-                           (tables.EvidencePairBin.__table__, deltas.pair_bins)):
+    for table, changes in _by_table(deltas):
         rows = _rows(table, changes, deltas.detectors)
         for start in range(0, len(rows), 5_000):
             session.execute(insert(table), rows[start:start + 5_000])

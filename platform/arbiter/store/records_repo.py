@@ -43,13 +43,13 @@ def _dedupe(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 def store_applications(session: Session, detector: Detector, hasher: PiiHasher, records: Sequence[Mapping[str, Any]],
                        application_ids: Sequence[str], received_at: Sequence[datetime]) -> list[dict[str, Any]]:
     """Store the applications (PII as keyed hashes) that are not stored yet; the rows as given (the
-    first of each id). The recorder and the challengers both call it: whichever comes first stores."""
+    first of each id), in id order (concurrent recorders insert in the same order)."""
     applications = _dedupe(({
         "application_id": app_id, "detector": detector.name, "received_at": at,
         "payload": hasher.protect(detector, rec), "amount": rec.get(detector.amount_field) if detector.amount_field
         else None, "schema_version": 1} for rec, app_id, at in zip(records, application_ids, received_at, strict=True)),
         "application_id")
-    # in id order: the recorder and the challengers insert the same applications, and two
+    # in id order: competing recorders may insert the same applications (a redelivery), and two
     # transactions waiting on each other's uncommitted rows in opposite orders would deadlock
     applications.sort(key=lambda a: a["application_id"])
     insert_ignoring_duplicates(session, tables.Application.__table__, applications)
