@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from arbiter.broker.codec import ApplicationMessage, MessageCodec, UndecodableMessage
 from arbiter.broker.transport import Delivery
-from arbiter.domain.evidence import Scored, day_of
+from arbiter.domain.evidence import Deltas, Scored, day_of
 from arbiter.domain.pii import PiiHasher
 from arbiter.domain.strategies import Strategy
 from arbiter.store import tables
-from arbiter.store.evidence_repo import count_scores, lock_evidence
-from arbiter.store.records_repo import insert_ignoring_duplicates, record_decisions
+from arbiter.store.evidence_repo import DriftReferences, count_scores, lock_evidence
+from arbiter.store.records_repo import Recorded, insert_ignoring_duplicates, record_decisions
 from models.detectors import DETECTORS, Detector
 from models.runtimes import Runtime
 from models.validation import validate_record
@@ -89,6 +89,7 @@ class RecorderHandler:
 
     def __init__(self, queue: str, codec: MessageCodec, hasher: PiiHasher, *, evidence: bool = True) -> None:
         self.queue, self.codec, self.hasher, self.evidence = queue, codec, hasher, evidence
+        self.references = DriftReferences()
 
     def prepare(self, deliveries: Sequence[Delivery]) -> Prepared:
         prepared = Prepared()
@@ -104,14 +105,19 @@ class RecorderHandler:
         if self.evidence:
             lock_evidence(session)
         ordered = sorted(units, key=lambda u: u[0].detector)
-        scored = []
+        recorded = Recorded()
         for name, group in groupby(ordered, key=lambda u: u[0].detector):
             items = list(group)
-            scored += record_decisions(session, DETECTORS[name], self.hasher, [clean for _, clean in items],
-                                       [{**m.result, "application_id": m.application_id} for m, _ in items],
-                                       [m.received_at for m, _ in items])
-        if self.evidence and scored:
-            count_scores(session, scored)
+            recorded += record_decisions(session, DETECTORS[name], self.hasher, [clean for _, clean in items],
+                                         [{**m.result, "application_id": m.application_id} for m, _ in items],
+                                         [m.received_at for m, _ in items])
+        if self.evidence and (recorded.applications or recorded.scored):
+            deltas = Deltas()
+            for application in recorded.applications:
+                deltas.arrive(application["detector"], application["received_at"])
+            payloads = {a["application_id"]: a["payload"] for a in recorded.applications}
+            self.references.count(session, deltas, ((s, payloads.get(s.application_id, {})) for s in recorded.scored))
+            count_scores(session, recorded.scored, deltas=deltas)
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,7 @@ class ShadowUnit:
     row: dict[str, Any]
     mine: Scored
     champion: Scored | None
+    record: dict[str, Any]
 
 
 class ChallengerHandler:
@@ -130,6 +137,7 @@ class ChallengerHandler:
                  strategy: Strategy, *, evidence: bool = True) -> None:
         self.queue, self.codec, self.runtime, self.strategy = queue, codec, runtime, strategy
         self.model_id, self.detector, self.evidence = model.id, DETECTORS[model.detector], evidence
+        self.references = DriftReferences()
 
     def prepare(self, deliveries: Sequence[Delivery]) -> Prepared:
         prepared = Prepared()
@@ -153,12 +161,13 @@ class ChallengerHandler:
                 continue
             row = {"application_id": message.application_id, "model_id": self.model_id,
                    "detector": self.detector.name, "score": value, "decision": strategy.decide(value),
-                   "strategy_version": strategy.version, "published_at": message.published_at, "scored_at": now}
+                   "strategy_version": strategy.version, "published_at": message.published_at, "scored_at": now,
+                   "received_at": message.received_at}
             mine, champion = self._evidence(message, clean, row)
             row |= {"champion_id": champion.model_id if champion else None,
                     "champion_score": champion.score if champion else None,
                     "champion_decision": champion.decision if champion else None}
-            prepared.units.append((delivery, message, ShadowUnit(row, mine, champion)))
+            prepared.units.append((delivery, message, ShadowUnit(row, mine, champion, clean)))
         return prepared
 
     def _score_one(self, record: dict[str, Any]) -> float | Exception:
@@ -187,4 +196,11 @@ class ChallengerHandler:
         inserted = insert_ignoring_duplicates(session, tables.ShadowScore.__table__, [u.row for u in firsts.values()])
         if self.evidence:
             new = [u for app_id, u in firsts.items() if (app_id, self.model_id) in inserted]
-            count_scores(session, [u.mine for u in new], [(u.mine, u.champion) for u in new if u.champion is not None])
+            if not new:
+                return
+            deltas = Deltas()
+            for u in new:
+                deltas.shadow(self.model_id, self.detector.name, u.row["received_at"], u.row["scored_at"])
+            self.references.count(session, deltas, ((u.mine, u.record) for u in new))
+            count_scores(session, [u.mine for u in new], [(u.mine, u.champion) for u in new if u.champion is not None],
+                         deltas)

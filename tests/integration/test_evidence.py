@@ -78,6 +78,14 @@ def test_aggregates_equal_a_recount_after_a_random_mix(db: Platform) -> None:
     with db.engine.begin() as conn:
         for model_id, status in (("m-champ", "champion"), ("m-a", "shadow"), ("m-b", "shadow")):
             add_model(conn, model_id, status=status)
+        conn.execute(tables.ModelReferenceBin.__table__.insert(), [  # m-b watches nothing
+            {"model_id": model_id, "kind": kind, "variable": variable, "bin": b, "lower_edge": low,
+             "upper_edge": high, "expected_share": 0.5}
+            for model_id, kind, variable, edges in (("m-champ", "score", "score", [0.2, 0.5]),
+                                                    ("m-champ", "feature", "Amount", [50.0]),
+                                                    ("m-a", "feature", "V1", [-1.0, 0.0, 1.0]),
+                                                    ("m-a", "feature", "absent", [0.0]))
+            for b, (low, high) in enumerate(zip([None, *edges], [*edges, None], strict=True))])
     recorder = RecorderHandler("arbiter.recorder", CODEC, db.hasher)
     challengers = [ChallengerHandler(f"arbiter.shadow.{m}", CODEC, SimpleNamespace(id=m, detector=DETECTOR.name),
                                      SeededScores(seed), Strategy(DETECTOR.name, 1, 0.5, 0.8))

@@ -13,6 +13,7 @@ from sqlalchemy import insert, text, update
 from arbiter.bootstrap import Platform
 from arbiter.insights.evidence import rebuild
 from arbiter.store import tables
+from arbiter.store.dialect_sql import expand
 from tests.integration.strategist_data import OLD, add_model, add_scores
 
 pytestmark = pytest.mark.integration
@@ -150,6 +151,7 @@ def test_model_drift_psi_equals_numpy_on_scores_and_fields(db: Platform) -> None
                                       for i, (s, _) in enumerate(rows)], payloads=[{"V14": float(v)} for _, v in rows])
         add_scores(conn, "m-drift", [("z-missing", OLD, 0.1, "approve", None, None)], payloads=[{"V14": None}])
     day0 = [*day0, (0.1, None)]  # scored, but without the field
+    rebuild(db)
     with db.engine.connect() as conn:
         got = {(str(r.day), r.variable): r for r in conn.execute(text(
             "SELECT * FROM model_drift WHERE model_id = 'm-drift'")).all()}
@@ -165,3 +167,78 @@ def test_model_drift_psi_equals_numpy_on_scores_and_fields(db: Platform) -> None
     assert got[(day0_key, "V14")].missing == 1 and got[(day0_key, "score")].applications == len(day0)
     assert got[(day0_key, "V14")].status == "stable" and got[(day1_key, "V14")].status == "shift"
     assert got[(day1_key, "score")].kind == "score" and got[(day1_key, "V14")].kind == "feature"
+
+
+def _raw_view(platform: Platform, revision: str, name: str) -> list[dict]:
+    """What view `name` showed at `revision`, when it read the raw tables (its frozen copy)."""
+    from migrations.frozen_views import frozen_text
+
+    sql = expand(frozen_text(revision, name), platform.engine.dialect.name)
+    with platform.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(f"SELECT * FROM ({sql}) AS raw")).mappings()]
+
+
+def _view(platform: Platform, name: str) -> list[dict]:
+    with platform.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(f"SELECT * FROM {name}")).mappings()]
+
+
+def _same(rows: list[dict], expected: list[dict], key: tuple[str, ...]) -> None:
+    by_key = {tuple(str(r[k]) for k in key): r for r in expected}
+    assert {tuple(str(r[k]) for k in key) for r in rows} == set(by_key)
+    for row in rows:
+        want = by_key[tuple(str(row[k]) for k in key)]
+        for column, value in want.items():
+            if isinstance(value, float):
+                assert row[column] == pytest.approx(value, rel=1e-9, abs=1e-9), column
+            else:
+                assert str(row[column]) == str(value), column
+
+
+def test_shadow_coverage_from_hours_equals_the_raw_count_with_windows_cut_mid_hour(db: Platform) -> None:
+    rng = random.Random(5)
+    start = OLD + timedelta(hours=3, minutes=17, seconds=11)
+    with db.engine.begin() as conn:
+        for model_id in ("m-open", "m-closed", "m-short"):
+            add_model(conn, model_id)
+        windows = {"m-open": (start, None), "m-closed": (start, start + timedelta(hours=5, minutes=3)),
+                   "m-short": (start + timedelta(minutes=5), start + timedelta(minutes=40))}
+        for model_id, (began, ended) in windows.items():
+            conn.execute(update(tables.Model).where(tables.Model.id == model_id)
+                         .values(shadow_started_at=began, shadow_stopped_at=ended))
+        moments = sorted(start + timedelta(seconds=rng.randrange(-4 * 3600, 9 * 3600)) for _ in range(600))
+        for i, at in enumerate(moments):
+            conn.execute(insert(tables.Application).values(application_id=f"cov-{i}", detector="card-transactions",
+                                                            received_at=at, payload={}, amount=None))
+            for model_id in windows:
+                if rng.random() < 0.8:  # some not scored yet; and a few outside the window (an earlier one)
+                    conn.execute(insert(tables.ShadowScore).values(
+                        application_id=f"cov-{i}", model_id=model_id, detector="card-transactions",
+                        score=rng.random(), decision="approve", strategy_version=1, published_at=at,
+                        scored_at=at + timedelta(seconds=rng.randrange(1, 90)), received_at=at))
+        conn.execute(insert(tables.DeadLetter).values(queue="q", message_key="cov-3", model_id="m-open",
+                                                      detector="card-transactions", application_id="cov-3",
+                                                      reason="poison", attempts=5))
+    rebuild(db)
+    rows = _view(db, "shadow_coverage")
+    assert {r["model_id"] for r in rows} == set(windows) and all(r["published"] > 0 for r in rows)
+    _same(rows, _raw_view(db, "0002", "shadow_coverage"), ("model_id",))
+
+
+def test_model_drift_from_aggregates_equals_the_raw_view(db: Platform) -> None:
+    rng = random.Random(8)
+    with db.engine.begin() as conn:
+        add_model(conn, "m-d")
+        conn.execute(insert(tables.ModelReferenceBin), [
+            {"model_id": "m-d", "kind": kind, "variable": variable, "bin": b, "lower_edge": low, "upper_edge": high,
+             "expected_share": share}
+            for kind, variable, edges in (("score", "score", [0.1, 0.3, 0.7]), ("feature", "V2", [-0.5, 0.5]))
+            for b, (low, high, share) in enumerate(zip([None, *edges], [*edges, None], [0.4, 0.3, 0.2, 0.1],
+                                                       strict=False))])
+        add_scores(conn, "m-d", [(f"dr-{i}", OLD + timedelta(days=i % 3, seconds=i), rng.random(), "approve", None,
+                                  None) for i in range(300)],
+                   payloads=[{"V2": rng.gauss(0, 1)} if i % 7 else {} for i in range(300)])
+    rebuild(db)
+    rows = _view(db, "model_drift")
+    assert len(rows) == 6
+    _same(rows, _raw_view(db, "0005", "model_drift"), ("model_id", "day", "variable"))

@@ -22,6 +22,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import numpy as np
 
@@ -101,6 +102,55 @@ def day_of(moment: datetime) -> date:
     return (moment if moment.tzinfo is None else moment.astimezone(UTC)).date()
 
 
+def utc(moment: datetime) -> datetime:
+    """`moment` as an aware UTC time (naive times are UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def hour_of(moment: datetime) -> datetime:
+    """The start of the UTC hour `moment` lies in."""
+    return utc(moment).replace(minute=0, second=0, microsecond=0)
+
+
+MISSING_BIN = -1  # model_drift: applications without a value for the variable
+
+
+def as_number(value: Any) -> float | None:
+    """A payload value as `model_drift` reads it (JSON_NUMBER): a number, or None when absent or not one."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None  # NaN: no value
+
+
+@dataclass(frozen=True)
+class DriftReference:
+    """A model's reference bins (`model_reference_bins`) as the aggregates count production in them:
+    per (kind, variable), the inner edges; value v lies in bin i when edge[i-1] <= v < edge[i]."""
+
+    variables: tuple[tuple[str, str, tuple[float, ...]], ...]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str, int, float | None]]) -> DriftReference:
+        """`rows`: (kind, variable, bin, lower_edge) of contiguous bins, the first open below."""
+        edges: dict[tuple[str, str], list[tuple[int, float | None]]] = {}
+        for kind, variable, b, lower in rows:
+            edges.setdefault((kind, variable), []).append((b, lower))
+        return cls(tuple((kind, variable, tuple(float(low) for _, low in sorted(bins)[1:] if low is not None))
+                         for (kind, variable), bins in sorted(edges.items())))
+
+    def bins(self, score: float, record: Mapping[str, Any]) -> list[tuple[str, str, int]]:
+        """(kind, variable, bin) for each variable of this application (MISSING_BIN: no value)."""
+        found = []
+        for kind, variable, inner in self.variables:
+            value = score if kind == "score" else as_number(record.get(variable))
+            found.append((kind, variable, MISSING_BIN if value is None else bisect_right(inner, value)))
+        return found
+
+
 @dataclass(frozen=True)
 class Scored:
     """One model's score of one application, with what the aggregates key it by."""
@@ -116,13 +166,16 @@ class Scored:
 
 @dataclass
 class Deltas:
-    """Additions to the four aggregate tables, keyed by their primary keys (see store/tables.py)."""
+    """Additions to the aggregate tables, keyed by their primary keys (see store/tables.py)."""
 
     decisions: dict[tuple, list[float]] = field(default_factory=dict)
     bins: dict[tuple, list[float]] = field(default_factory=dict)
     pairs: dict[tuple, list[float]] = field(default_factory=dict)
     pair_bins: dict[tuple, list[float]] = field(default_factory=dict)
-    detectors: dict[str, str] = field(default_factory=dict)  # model id -> detector
+    arrivals: dict[tuple, list[float]] = field(default_factory=dict)
+    shadow_hours: dict[tuple, list[Any]] = field(default_factory=dict)
+    drift: dict[tuple, list[float]] = field(default_factory=dict)
+    detectors: dict[str, str] = field(default_factory=dict)  # model id (or detector) -> detector
 
     def score(self, s: Scored, label: str, sign: int = 1) -> None:
         """`s` counted under `label` (sign -1: taken out of it)."""
@@ -141,6 +194,28 @@ class Deltas:
               sign * x * y))
         _add(self.pair_bins, (*key, "challenger", score_bin(x), label), (sign,))
         _add(self.pair_bins, (*key, "champion", score_bin(y), label), (sign,))
+
+
+    def arrive(self, detector: str, received_at: datetime) -> None:
+        """An application stored: counted in its detector's hour of arrival."""
+        self.detectors[detector] = detector
+        _add(self.arrivals, (detector, day_of(received_at), hour_of(received_at)), (1,))
+
+    def shadow(self, model_id: str, detector: str, received_at: datetime, scored_at: datetime) -> None:
+        """A challenger's score stored, counted in the hour its application arrived (with the latest
+        arrival and scoring)."""
+        self.detectors[model_id] = detector
+        key = (model_id, day_of(received_at), hour_of(received_at))
+        current = self.shadow_hours.setdefault(key, [0, utc(received_at), utc(scored_at)])
+        current[0] += 1
+        current[1] = max(current[1], utc(received_at))
+        current[2] = max(current[2], utc(scored_at))
+
+    def drifted(self, s: Scored, reference: DriftReference, record: Mapping[str, Any]) -> None:
+        """`s` counted in its model's reference bins: the score and the input fields it watches."""
+        self.detectors[s.model_id] = s.detector
+        for kind, variable, b in reference.bins(s.score, record):
+            _add(self.drift, (s.model_id, s.day, kind, variable, b), (1,))
 
 
 def _add(table: dict[tuple, list[float]], key: tuple, values: tuple[float, ...]) -> None:

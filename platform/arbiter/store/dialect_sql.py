@@ -1,8 +1,9 @@
 """One SQL text for Postgres and SQLite: a few macros written per dialect.
 
-Macros: GREATEST, SECONDS_BETWEEN(a, b), DAY_OF(t), MATURE_BEFORE(days), JSON_NUMBER(doc, key)
-and SINCE(column). The migrations expand their frozen view copies with this, so a macro's
-expansion is history too: never change one, add a new macro instead.
+Macros: GREATEST, SECONDS_BETWEEN(a, b), DAY_OF(t), MATURE_BEFORE(days), JSON_NUMBER(doc, key),
+HOUR_OF(t) (the start of t's UTC hour), NEXT_HOUR(t) (the start of the next one) and SINCE(column).
+The migrations expand their frozen view copies with this, so a macro's expansion is history too:
+never change one, add a new macro instead.
 """
 
 from __future__ import annotations
@@ -11,13 +12,19 @@ DIALECT = {
     "postgresql": {"greatest": "GREATEST", "seconds_between": "EXTRACT(EPOCH FROM ({0} - {1}))",
                    "day_of": "CAST(({0} AT TIME ZONE 'UTC') AS DATE)",
                    "mature_before": "(now() - make_interval(secs => {0} * 86400.0))",
-                   "json_number": "CAST(({0} ->> {1}) AS DOUBLE PRECISION)"},
+                   "json_number": "CAST(({0} ->> {1}) AS DOUBLE PRECISION)",
+                   "hour_of": "(date_trunc('hour', ({0}) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')",
+                   "next_hour": "((date_trunc('hour', ({0}) AT TIME ZONE 'UTC') + interval '1 hour')"
+                                " AT TIME ZONE 'UTC')"},
     "sqlite": {"greatest": "MAX", "seconds_between": "((julianday({0}) - julianday({1})) * 86400.0)",
                "day_of": "date({0})",
                "mature_before": "datetime('now', '-' || CAST({0} * 86400 AS INTEGER) || ' seconds')",
-               "json_number": "CAST(json_extract({0}, '$.' || {1}) AS REAL)"},
+               "json_number": "CAST(json_extract({0}, '$.' || {1}) AS REAL)",
+               # the text SQLAlchemy stores a datetime as, so that it compares with stored hours
+               "hour_of": "strftime('%Y-%m-%d %H:00:00.000000', {0})",
+               "next_hour": "strftime('%Y-%m-%d %H:00:00.000000', {0}, '+1 hour')"},
 }
-MACROS = ("SECONDS_BETWEEN", "DAY_OF", "MATURE_BEFORE", "JSON_NUMBER")
+MACROS = ("SECONDS_BETWEEN", "DAY_OF", "MATURE_BEFORE", "JSON_NUMBER", "NEXT_HOUR", "HOUR_OF")
 
 
 def expand(text: str, dialect: str, *, since: bool = False) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Select, Table, and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +26,7 @@ from arbiter.domain.evidence import (
     EDGES,
     UNLABELLED,
     Deltas,
+    DriftReference,
     Scored,
     bin_low,
     coarse_bin,
@@ -38,7 +40,11 @@ VALUES = {
     "evidence_bins": ("applications",),
     "evidence_pairs": ("applications", "amount", "without_amount", "sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy"),
     "evidence_pair_bins": ("applications",),
+    "evidence_arrivals": ("applications",),
+    "evidence_shadow_hours": ("scored",),
+    "evidence_drift": ("applications",),
 }
+MAXIMA = {"evidence_shadow_hours": ("last_received_at", "last_scored_at")}  # kept as the greatest, not summed
 LOCK_KEY = 0x6172_6269_7465_72  # "arbiter": the evidence writers' advisory lock
 _SHARED = text(f"SELECT pg_advisory_xact_lock_shared({LOCK_KEY})")
 _ALONE = text(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
@@ -75,27 +81,32 @@ def apply(session: Session, deltas: Deltas) -> None:
 def _by_table(deltas: Deltas) -> tuple[tuple[Table, dict[tuple, list[float]]], ...]:
     """Each aggregate table with its changes, in one fixed order (the order locks are taken in)."""
     return ((tables.EvidenceDecision.__table__, deltas.decisions), (tables.EvidenceBin.__table__, deltas.bins),
-            (tables.EvidencePair.__table__, deltas.pairs), (tables.EvidencePairBin.__table__, deltas.pair_bins))
+            (tables.EvidencePair.__table__, deltas.pairs), (tables.EvidencePairBin.__table__, deltas.pair_bins),
+            (tables.EvidenceArrival.__table__, deltas.arrivals),
+            (tables.EvidenceShadowHour.__table__, deltas.shadow_hours), (tables.EvidenceDrift.__table__, deltas.drift))
 
 
-def _rows(table: Table, changes: dict[tuple, list[float]], detectors: dict[str, str]) -> list[dict]:
+def _rows(table: Table, changes: dict[tuple, list], detectors: dict[str, str]) -> list[dict]:
     """The rows of `changes` in key order, leaving out changes that add nothing."""
     keys = [c.name for c in table.primary_key.columns]
-    values = VALUES[table.name]
-    return [{**dict(zip(keys, key, strict=True)), "detector": detectors[key[0]],
+    values = (*VALUES[table.name], *MAXIMA.get(table.name, ()))
+    return [{"detector": detectors[key[0]], **dict(zip(keys, key, strict=True)),
              **dict(zip(values, change, strict=True))}
             for key, change in sorted(changes.items(), key=lambda item: tuple(map(str, item[0])))
-            if any(change)]
+            if any(change[:len(VALUES[table.name])])]
 
 
-def _upsert(session: Session, table: Table, changes: dict[tuple, list[float]], detectors: dict[str, str]) -> None:
+def _upsert(session: Session, table: Table, changes: dict[tuple, list], detectors: dict[str, str]) -> None:
     rows = _rows(table, changes, detectors)
     if not rows:
         return
     keys = [c.name for c in table.primary_key.columns]
-    upsert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    upsert = (postgresql.insert if postgres else sqlite.insert)(table)
+    greatest = func.greatest if postgres else func.max  # SQLite's max() of two arguments is the scalar one
     statement = upsert.on_conflict_do_update(
-        index_elements=keys, set_={v: table.c[v] + upsert.excluded[v] for v in VALUES[table.name]})
+        index_elements=keys, set_={**{v: table.c[v] + upsert.excluded[v] for v in VALUES[table.name]},
+                                   **{v: greatest(table.c[v], upsert.excluded[v]) for v in MAXIMA.get(table.name, ())}})
     session.execute(statement, rows)
 
 
@@ -110,13 +121,39 @@ def labels_of(session: Session, application_ids: Iterable[str]) -> dict[str, str
     return found
 
 
-def count_scores(session: Session, scored: Sequence[Scored], pairs: Sequence[tuple[Scored, Scored]] = ()) -> None:
-    """Count newly stored scores (and challenger-champion pairs) under their applications' labels.
+class DriftReferences:
+    """Each model's reference bins, read once (they are written at registration and never change)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, DriftReference | None] = {}
+
+    def of(self, session: Session, model_id: str) -> DriftReference | None:
+        """`model_id`'s reference (None: it records none)."""
+        if model_id not in self._known:
+            r = tables.ModelReferenceBin
+            rows = session.execute(select(r.kind, r.variable, r.bin, r.lower_edge).where(r.model_id == model_id)).all()
+            self._known[model_id] = DriftReference.from_rows(rows) if rows else None
+        return self._known[model_id]
+
+    def known(self) -> list[DriftReference]:
+        """The references read so far."""
+        return [r for r in self._known.values() if r is not None]
+
+    def count(self, session: Session, deltas: Deltas, scored: Iterable[tuple[Scored, Mapping[str, Any]]]) -> None:
+        """Add each (score, its application's record) to `deltas.drift`, for models that record a reference."""
+        for s, record in scored:
+            reference = self.of(session, s.model_id)
+            if reference is not None:
+                deltas.drifted(s, reference, record)
+
+
+def count_scores(session: Session, scored: Sequence[Scored], pairs: Sequence[tuple[Scored, Scored]] = (),
+                 deltas: Deltas | None = None) -> None:
+    """Count newly stored scores (and challenger-champion pairs) under their applications' labels,
+    with `deltas` (what the caller counted that labels do not change: arrivals, shadow hours, drift).
     Call after `lock_evidence` and after inserting the rows, with only the rows inserted."""
-    if not scored and not pairs:
-        return
+    deltas = deltas or Deltas()
     labels = labels_of(session, [s.application_id for s in scored] + [c.application_id for c, _ in pairs])
-    deltas = Deltas()
     for s in scored:
         deltas.score(s, labels.get(s.application_id, UNLABELLED))
     for challenger, champion in pairs:
@@ -178,7 +215,8 @@ def _with_champion(query: Select) -> Select:
                                d.model_id.is_not(None), d.score.is_not(None))))
 
 
-AGGREGATES = (tables.EvidenceDecision, tables.EvidenceBin, tables.EvidencePair, tables.EvidencePairBin)
+AGGREGATES = (tables.EvidenceDecision, tables.EvidenceBin, tables.EvidencePair, tables.EvidencePairBin,
+              tables.EvidenceArrival, tables.EvidenceShadowHour, tables.EvidenceDrift)
 
 
 def arrival_span(session: Session, detector: str) -> tuple[datetime, datetime] | None:
@@ -197,17 +235,29 @@ def recount_day(session: Session, detector: str, day: date) -> int:
     start = datetime.combine(day, time.min, tzinfo=UTC)
     a, d, s, o = tables.Application, tables.Decision, tables.ShadowScore, tables.Outcome
     arrived = (a.detector == detector, a.received_at >= start, a.received_at < start + timedelta(days=1))
-    deltas, counted = Deltas(), 0
-    champion = (select(d.model_id, d.score, d.decision, a.amount, o.is_fraud, a.application_id)
+    deltas, counted, references = Deltas(), 0, DriftReferences()
+    for (model_id,) in session.execute(select(tables.Model.id).where(tables.Model.detector == detector)):
+        references.of(session, model_id)  # read before the rows stream
+    watched = sorted({v for ref in references.known() for kind, v, _ in ref.variables if kind == "feature"})
+    fields = [a.payload[v].as_string() for v in watched]
+    for (received_at,) in session.execute(select(a.received_at).where(*arrived).execution_options(yield_per=5_000)):
+        deltas.arrive(detector, received_at)
+    champion = (select(d.model_id, d.score, d.decision, a.amount, o.is_fraud, a.application_id, a.received_at,
+                       d.decided_at, *fields)
                 .join(a, a.application_id == d.application_id).outerjoin(o, o.application_id == d.application_id)
                 .where(*arrived, d.model_id.is_not(None), d.score.is_not(None)))
-    challenger = (select(s.model_id, s.score, s.decision, a.amount, o.is_fraud, a.application_id)
+    challenger = (select(s.model_id, s.score, s.decision, a.amount, o.is_fraud, a.application_id, a.received_at,
+                         s.scored_at, *fields)
                   .join(a, a.application_id == s.application_id).outerjoin(o, o.application_id == s.application_id)
                   .where(*arrived))
-    for query in (champion, challenger):
-        for model_id, score, decision, amount, is_fraud, app_id in session.execute(
+    for shadow, query in ((False, champion), (True, challenger)):
+        for model_id, score, decision, amount, is_fraud, app_id, received_at, scored_at, *values in session.execute(
                 query.execution_options(yield_per=5_000)):
-            deltas.score(Scored(model_id, detector, day, score, decision, amount, app_id), label_state(is_fraud))
+            scored = Scored(model_id, detector, day, score, decision, amount, app_id)
+            deltas.score(scored, label_state(is_fraud))
+            references.count(session, deltas, [(scored, dict(zip(watched, values, strict=True)))])
+            if shadow:
+                deltas.shadow(model_id, detector, received_at, scored_at)
             counted += 1
     pairs = (_with_champion(select(s.model_id, s.score, s.decision, a.amount, o.is_fraud))
              .join(a, a.application_id == s.application_id).outerjoin(o, o.application_id == s.application_id)

@@ -7,6 +7,7 @@ second row, and the first recorded decision stands.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,10 +41,24 @@ def _dedupe(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+@dataclass
+class Recorded:
+    """What `record_decisions` inserted: the applications' rows, and the model-scored decisions."""
+
+    applications: list[dict[str, Any]] = field(default_factory=list)
+    scored: list[Scored] = field(default_factory=list)
+
+    def __iadd__(self, other: Recorded) -> Recorded:
+        self.applications += other.applications
+        self.scored += other.scored
+        return self
+
+
 def store_applications(session: Session, detector: Detector, hasher: PiiHasher, records: Sequence[Mapping[str, Any]],
-                       application_ids: Sequence[str], received_at: Sequence[datetime]) -> list[dict[str, Any]]:
+                       application_ids: Sequence[str], received_at: Sequence[datetime]
+                       ) -> tuple[list[dict[str, Any]], set[str]]:
     """Store the applications (PII as keyed hashes) that are not stored yet; the rows as given (the
-    first of each id), in id order (concurrent recorders insert in the same order)."""
+    first of each id), in id order (concurrent recorders insert in the same order), and the ids inserted."""
     applications = _dedupe(({
         "application_id": app_id, "detector": detector.name, "received_at": at,
         "payload": hasher.protect(detector, rec), "amount": rec.get(detector.amount_field) if detector.amount_field
@@ -52,22 +67,23 @@ def store_applications(session: Session, detector: Detector, hasher: PiiHasher, 
     # in id order: competing recorders may insert the same applications (a redelivery), and two
     # transactions waiting on each other's uncommitted rows in opposite orders would deadlock
     applications.sort(key=lambda a: a["application_id"])
-    insert_ignoring_duplicates(session, tables.Application.__table__, applications)
-    return applications
+    inserted = insert_ignoring_duplicates(session, tables.Application.__table__, applications)
+    return applications, {key[0] for key in inserted}
 
 
 def record_decisions(session: Session, detector: Detector, hasher: PiiHasher, records: Sequence[Mapping[str, Any]],
                      results: Sequence[Mapping[str, Any]],
-                     received_at: datetime | Sequence[datetime] | None = None) -> list[Scored]:
-    """Store the applications (PII as keyed hashes) and the champion's decisions; the model-scored
-    decisions this call inserted (rule hits have no score), for the evidence.
+                     received_at: datetime | Sequence[datetime] | None = None) -> Recorded:
+    """Store the applications (PII as keyed hashes) and the champion's decisions; for the evidence,
+    the applications this call inserted and the model-scored decisions (rule hits have no score).
 
     `received_at` is one time for all, or one per application (the recorder passes each message's).
     """
     moments = list(received_at) if isinstance(received_at, Sequence) else [received_at or datetime.now(UTC)] * len(
         results)
-    applications = store_applications(session, detector, hasher, records, [r["application_id"] for r in results],
-                                      moments)
+    applications, stored = store_applications(session, detector, hasher, records,
+                                              [r["application_id"] for r in results],
+                                              moments)
     decisions = _dedupe(({
         "application_id": r["application_id"], "detector": detector.name,
         "model_id": (r.get("model") or {}).get("id"), "score": r.get("score"), "decision": r["decision"],
@@ -76,6 +92,7 @@ def record_decisions(session: Session, detector: Detector, hasher: PiiHasher, re
         for r, at in zip(results, moments, strict=True)), "application_id")
     inserted = {key[0] for key in insert_ignoring_duplicates(session, tables.Decision.__table__, decisions)}
     arrived = {a["application_id"]: a for a in applications}
-    return [Scored(d["model_id"], detector.name, day_of(arrived[d["application_id"]]["received_at"]), d["score"],
-                   d["decision"], arrived[d["application_id"]]["amount"], d["application_id"])
-            for d in decisions if d["application_id"] in inserted and d["model_id"] and d["score"] is not None]
+    return Recorded([a for a in applications if a["application_id"] in stored], [
+        Scored(d["model_id"], detector.name, day_of(arrived[d["application_id"]]["received_at"]), d["score"],
+               d["decision"], arrived[d["application_id"]]["amount"], d["application_id"])
+        for d in decisions if d["application_id"] in inserted and d["model_id"] and d["score"] is not None])

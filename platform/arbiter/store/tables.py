@@ -182,6 +182,8 @@ class ShadowScore(Base):
     strategy_version: Mapped[int | None]
     published_at: Mapped[datetime | None]
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime | None] = mapped_column(doc="when the application arrived (from the message; "
+                                                             "NULL: stored before revision 0009)")
     # the champion's result on the same application, from the message (NULL: decided by a rule, or
     # stored before revision 0006): the pair the evidence counts, owned by this row alone
     champion_id: Mapped[str | None] = mapped_column(String(160))
@@ -324,6 +326,46 @@ class EvidencePairBin(Base):
     side: Mapped[str] = mapped_column(String(12), primary_key=True, doc="'challenger' or 'champion'")
     bin: Mapped[int] = mapped_column(Integer, primary_key=True)
     label: Mapped[str] = mapped_column(String(8), primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    applications: Mapped[int] = mapped_column(Integer)
+
+
+class EvidenceArrival(Base):
+    """Per detector and UTC hour: the applications stored (`shadow_coverage`'s published count)."""
+
+    __tablename__ = "evidence_arrivals"
+    detector: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    applications: Mapped[int] = mapped_column(Integer)
+
+
+class EvidenceShadowHour(Base):
+    """Per challenger and UTC hour of arrival: the shadow scores stored, the latest arrival among them
+    and the latest scoring (`shadow_coverage`'s scored count, lag and last_scored_at)."""
+
+    __tablename__ = "evidence_shadow_hours"
+    __table_args__ = (Index(None, "detector", "day"),)
+    model_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    scored: Mapped[int] = mapped_column(Integer)
+    last_received_at: Mapped[datetime]
+    last_scored_at: Mapped[datetime]
+
+
+class EvidenceDrift(Base):
+    """Per model, day and watched variable (`model_reference_bins`): applications in each reference
+    bin (bin -1: without a value), what `model_drift` computes the PSI from."""
+
+    __tablename__ = "evidence_drift"
+    __table_args__ = (Index(None, "detector", "day"),)
+    model_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    variable: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bin: Mapped[int] = mapped_column(Integer, primary_key=True)
     detector: Mapped[str] = mapped_column(String(64))
     applications: Mapped[int] = mapped_column(Integer)
 
