@@ -165,7 +165,9 @@ def main() -> None:
         print("preparing: synthesize, train champion + 3 challengers, register, govern ...", file=sys.stderr)
         records = prepare(work, env)
         report["worker_rounds"] = worker_rounds(env, records, args.rows)
-        if args.workers_only:
+        if args.workers_only:  # the full report stays as it was; these rounds go beside it
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "shadow_path_workers.json").write_text(json.dumps(report, indent=1, default=str))
             return
         on = [r["applications_per_s"] for r in report["worker_rounds"] if r["evidence"]]
         off = [r["applications_per_s"] for r in report["worker_rounds"] if not r["evidence"]]

@@ -25,7 +25,12 @@ from arbiter.domain.pii import PiiHasher
 from arbiter.domain.strategies import Strategy
 from arbiter.store import tables
 from arbiter.store.evidence_repo import DriftReferences, count_scores, lock_evidence
-from arbiter.store.records_repo import Recorded, insert_ignoring_duplicates, record_decisions
+from arbiter.store.records_repo import (
+    Recorded,
+    insert_ignoring_duplicates,
+    record_decisions,
+    stored_at_another_moment,
+)
 from models.detectors import DETECTORS, Detector
 from models.runtimes import Runtime
 from models.validation import validate_record
@@ -193,7 +198,11 @@ class ChallengerHandler:
         firsts = {u.row["application_id"]: u for u in reversed(units)}  # within a batch too, the first one stands
         if self.evidence:  # a label arriving meanwhile is either seen here or sees this score
             lock_evidence(session)
-        inserted = insert_ignoring_duplicates(session, tables.ShadowScore.__table__, [u.row for u in firsts.values()])
+        table = tables.ShadowScore.__table__
+        again = stored_at_another_moment(session, table, [u.row for u in firsts.values()], "received_at",
+                                         ("application_id", "model_id"))
+        rows = [u.row for app_id, u in firsts.items() if (app_id, self.model_id) not in again]
+        inserted = {key[:2] for key in insert_ignoring_duplicates(session, table, rows)}
         if self.evidence:
             new = [u for app_id, u in firsts.items() if (app_id, self.model_id) in inserted]
             if not new:

@@ -35,6 +35,7 @@ from arbiter.broker.transport import BrokerUnavailable, Connection, Delivery, Ou
 from arbiter.domain.strategies import Strategy
 from arbiter.store import config_repo, tables
 from arbiter.store.models_repo import bundle_path
+from arbiter.store.partitions import Partitions
 from arbiter.store.records_repo import insert_ignoring_duplicates
 from models.errors import first_line
 from models.runtimes import Runtime, load_runtime
@@ -80,6 +81,7 @@ class Worker:
         self._broken_models: set[str] = set()
         self.connected = threading.Event()
         self._flushing = False
+        self.partitions = Partitions(platform.engine)
 
     def stop(self) -> None:
         self._stop.set()
@@ -199,6 +201,7 @@ class Worker:
     def _store(self, handler: Handler, prepared: Prepared, dead: list[Failure]) -> bool:
         """Write the batch and its dead letters in one transaction; message by message if it is refused."""
         units = [unit for _, _, unit in prepared.units]
+        self.partitions.ensure(message.received_at for _, message, _ in prepared.units)
         try:
             return self._transaction(lambda s: (handler.write(s, units), self._write_dead(s, handler.queue, dead)))
         except SQLAlchemyError as exc:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
                                             "false only to measure the gateway without them")
     evidence: bool = Field(True, description="count decisions, shadow scores and labels in the evidence aggregates "
                                              "as they are stored; false only to measure the workers without them")
+    retention: str = Field("13mo", pattern=r"^\d+\s*(mo|months?)?$",
+                           description="months of raw rows `arbiter retention apply` keeps (the aggregates stay)")
     message_key: SecretStr | None = Field(None, description="AES-GCM key material for message bodies on the broker")
     worker_batch_size: int = Field(200, ge=1, le=10_000, description="messages a worker scores and commits at once")
     worker_max_wait: float = Field(0.2, gt=0, le=60, description="seconds a worker waits to fill a batch")

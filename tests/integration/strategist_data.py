@@ -31,7 +31,8 @@ def add_scores(conn: Connection, model_id: str, rows: list[tuple[str, datetime, 
                                                         amount=amount))
         conn.execute(insert(tables.ShadowScore).values(application_id=app_id, model_id=model_id,
                                                        detector="card-transactions", score=score, decision=decision,
-                                                       strategy_version=1, published_at=at, scored_at=at))
+                                                       strategy_version=1, published_at=at, scored_at=at,
+                                                       received_at=at))
         if label is not None:
             conn.execute(insert(tables.Outcome).values(application_id=app_id, is_fraud=label, observed_at=at,
                                                        recorded_at=at, revision=1, source="test"))
@@ -67,7 +68,7 @@ def seed_champion_and_challengers(conn: Connection, n: int = 400, seed: int = 9)
         else:
             conn.execute(insert(tables.ShadowScore), [
                 {"application_id": a, "model_id": model_id, "detector": "card-transactions", "score": s,
-                 "decision": d, "strategy_version": 1, "published_at": at, "scored_at": at}
+                 "decision": d, "strategy_version": 1, "published_at": at, "scored_at": at, "received_at": at}
                 for a, at, s, d, _, _ in rows])
     conn.execute(insert(tables.Outcome), [
         {"application_id": f"p{i}", "is_fraud": y, "observed_at": days[i], "recorded_at": days[i], "revision": 1,

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -191,7 +192,7 @@ def _add_shadow_scores(platform: Platform, challenger: str, n: int, *, good: boo
             score = (0.95 if fraud else 0.05) if good else (0.05 if fraud else 0.95)
             session.add(tables.ShadowScore(application_id=f"ev-{i}", model_id=challenger,
                                            detector="card-transactions", score=score, decision="approve",
-                                           strategy_version=1, scored_at=now))
+                                           strategy_version=1, scored_at=now, received_at=now))
     rebuild(platform)  # rows written by hand: the evidence the gates read is recounted from them
 
 
@@ -385,13 +386,13 @@ def test_decisions_are_recorded_once_and_without_pii(platform: Platform, client:
     client.post("/v1/detectors/card-applications/score", json={"application_id": "pii-1", "data": app_row})
     assert client.app.state.fanout.flush()
     with platform.sessions() as session:
-        decision = session.get(tables.Decision, "retry-1")
+        decision = _one(session, tables.Decision, "retry-1")
         assert decision.decision == first.json()["decision"]  # the first recorded decision stands
         assert decision.strategy_version == 1 and decision.model_id == "card-transactions-rf.v1"
         assert session.scalar(select(func.count()).select_from(tables.Decision)
                               .where(tables.Decision.application_id == "retry-1")) == 1
-        stored = session.get(tables.Application, "pii-1")
-        rule_decision = session.get(tables.Decision, "pii-1")
+        stored = _one(session, tables.Application, "pii-1")
+        rule_decision = _one(session, tables.Decision, "pii-1")
     assert rule_decision.reasons == ["rule:known-fraud-email"] and rule_decision.model_id is None
     blob = json.dumps(stored.payload)
     for field in ("email", "ssn", "full_name", "phone", "ip", "device_id", "zip", "date_of_birth"):
@@ -457,3 +458,8 @@ def test_logs_carry_no_pii(client: TestClient, app_logreg_bundle: Path, caplog: 
     for field in ("email", "ssn", "full_name", "phone", "device_id", "ip"):
         if row.get(field):
             assert str(row[field]) not in logged, field
+
+
+def _one(session: Any, table: Any, application_id: str) -> Any:
+    """The row of `application_id` (the primary key also holds the moment it arrived)."""
+    return session.scalars(select(table).where(table.application_id == application_id)).one()

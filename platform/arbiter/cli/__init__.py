@@ -19,6 +19,7 @@ from arbiter.cli.outcomes import outcomes
 from arbiter.cli.registry import models_group, register
 from arbiter.cli.replay import replay
 from arbiter.cli.report import report
+from arbiter.cli.retention import retention
 from arbiter.cli.serve import serve
 from arbiter.cli.training import train
 from arbiter.domain.errors import ArbiterError
@@ -56,7 +57,7 @@ def cli() -> None:
 
 
 for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, outcomes, replay, report,
-                evidence, demo):
+                evidence, retention, demo):
     cli.add_command(command)
 for name, command in plugins.all_of("arbiter.commands").items():  # `arbiter worker` (shadow_workers)
     cli.add_command(command, name)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from arbiter.domain.evidence import Scored, day_of
+from arbiter.domain.evidence import Scored, day_of, utc
 from arbiter.domain.pii import PiiHasher
 from arbiter.store import tables
 from models.schema import Detector
@@ -32,6 +32,25 @@ def insert_ignoring_duplicates(session: Session, table: Table, rows: Sequence[Ma
     # cached statement; without it psycopg2 sends one round trip per row. It also counts what landed.
     statement = insert(table).on_conflict_do_nothing(index_elements=keys).returning(*table.primary_key.columns)
     return {tuple(row) for row in session.execute(statement, list(rows)).all()}
+
+
+def stored_at_another_moment(session: Session, table: Table, rows: Sequence[Mapping[str, Any]], moment: str,
+                             identity: Sequence[str]) -> set[tuple]:
+    """The identities (values of `identity`) of `rows` already stored with a different `moment`: an
+    application id sent again later. The primary key holds the moment (the partition key), so only
+    this look makes the first one stand; a redelivery, same moment, is left to the key."""
+    given = {tuple(r[c] for c in identity): r[moment] for r in rows}
+    found: set[tuple] = set()
+    ids = sorted({key[0] for key in given})
+    columns = [table.c[c] for c in identity]
+    others = {c: {key[i] for key in given} for i, c in enumerate(identity) if i > 0}
+    for start in range(0, len(ids), 5_000):
+        query = select(*columns, table.c[moment]).where(columns[0].in_(ids[start:start + 5_000]),
+                                                        *(table.c[c].in_(v) for c, v in others.items()))
+        for *key, at in session.execute(query):
+            if tuple(key) in given and utc(at) != utc(given[tuple(key)]):
+                found.add(tuple(key))
+    return found
 
 
 def _dedupe(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
@@ -64,6 +83,9 @@ def store_applications(session: Session, detector: Detector, hasher: PiiHasher, 
         "payload": hasher.protect(detector, rec), "amount": rec.get(detector.amount_field) if detector.amount_field
         else None, "schema_version": 1} for rec, app_id, at in zip(records, application_ids, received_at, strict=True)),
         "application_id")
+    again = stored_at_another_moment(session, tables.Application.__table__, applications, "received_at",
+                                     ("application_id",))
+    applications = [a for a in applications if (a["application_id"],) not in again]
     # in id order: competing recorders may insert the same applications (a redelivery), and two
     # transactions waiting on each other's uncommitted rows in opposite orders would deadlock
     applications.sort(key=lambda a: a["application_id"])
@@ -90,8 +112,9 @@ def record_decisions(session: Session, detector: Detector, hasher: PiiHasher, re
         "reasons": list(r["reasons"]), "strategy_version": r.get("strategy_version"),
         "rules_version": r.get("rules_version"), "elapsed_ms": r.get("elapsed_ms"), "decided_at": at}
         for r, at in zip(results, moments, strict=True)), "application_id")
-    inserted = {key[0] for key in insert_ignoring_duplicates(session, tables.Decision.__table__, decisions)}
     arrived = {a["application_id"]: a for a in applications}
+    decisions = [d for d in decisions if d["application_id"] in arrived]  # not one sent again later
+    inserted = {key[0] for key in insert_ignoring_duplicates(session, tables.Decision.__table__, decisions)}
     return Recorded([a for a in applications if a["application_id"] in stored], [
         Scored(d["model_id"], detector.name, day_of(arrived[d["application_id"]]["received_at"]), d["score"],
                d["decision"], arrived[d["application_id"]]["amount"], d["application_id"])

@@ -138,7 +138,7 @@ class Application(Base):
     __table_args__ = (Index(None, "detector", "received_at"),)
     application_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     detector: Mapped[str] = mapped_column(ForeignKey("detectors.name"))
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, primary_key=True)
     payload: Mapped[dict[str, Any]] = mapped_column(doc="the input, PII fields as keyed hashes")
     amount: Mapped[float | None] = mapped_column(Float)
     schema_version: Mapped[int] = mapped_column(default=1)
@@ -162,7 +162,8 @@ class Decision(Base):
     strategy_version: Mapped[int | None]
     rules_version: Mapped[int | None]
     elapsed_ms: Mapped[float | None] = mapped_column(Float)
-    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow, primary_key=True,
+                                                 doc="when the application arrived (the partition key)")
 
 
 class ShadowScore(Base):
@@ -182,8 +183,8 @@ class ShadowScore(Base):
     strategy_version: Mapped[int | None]
     published_at: Mapped[datetime | None]
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
-    received_at: Mapped[datetime | None] = mapped_column(doc="when the application arrived (from the message; "
-                                                             "NULL: stored before revision 0009)")
+    received_at: Mapped[datetime] = mapped_column(primary_key=True, doc="when the application arrived (from the "
+                                                  "message; the partition key)")
     # the champion's result on the same application, from the message (NULL: decided by a rule, or
     # stored before revision 0006): the pair the evidence counts, owned by this row alone
     champion_id: Mapped[str | None] = mapped_column(String(160))
