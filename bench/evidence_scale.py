@@ -42,7 +42,8 @@ DETECTOR = "card-transactions"
 MODELS = {"m-champion": (2.0, -6.0), "m-good": (2.3, -6.2), "m-weak": (0.8, -5.0)}  # fraud / legit logit means
 VIEWS = ("champion_challenger_comparison", "model_daily_performance", "score_distribution", "shadow_coverage",
          "model_drift")
-RAW = re.compile(r"Seq Scan on (applications|decisions|shadow_scores)\w*")
+# a sequential scan of a raw table or a partition that holds rows (an empty partition costs 0.00..0.00)
+RAW = re.compile(r"Seq Scan on ((?:applications|decisions|shadow_scores)\w*) .*cost=[\d.]+\.\.([\d.]+)")
 NORMAL = "(sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))"  # Box-Muller: one standard normal draw
 
 
@@ -139,6 +140,22 @@ def _reference(model_id: str) -> list[dict]:
     return rows
 
 
+def _with_dirty_days(conn, days: int) -> float:  # type: ignore[no-untyped-def]
+    """model_daily_performance's read time with the newest `days` of each model marked changed
+    (what a worker's refresh clears every 30 s); the marks are taken off again."""
+    from sqlalchemy import text
+
+    conn.execute(text("INSERT INTO evidence_dirty_days (model_id, day, detector, generation) "
+                      "SELECT model_id, day, detector, 1 FROM (SELECT model_id, day, detector, row_number() OVER "
+                      "(PARTITION BY model_id ORDER BY day DESC) AS r FROM evidence_daily) d WHERE r <= :n"),
+                 {"n": days})
+    try:
+        return timed(lambda: conn.execute(text("SELECT * FROM model_daily_performance")).all())
+    finally:
+        conn.execute(text("DELETE FROM evidence_dirty_days"))
+        conn.commit()
+
+
 def timed(fn, rounds: int = 5) -> float:  # type: ignore[no-untyped-def]
     samples = []
     for _ in range(rounds):
@@ -177,8 +194,8 @@ def plans(platform) -> list[dict]:  # type: ignore[no-untyped-def]
         for statement, parameters in dashboard_statements(platform):
             cursor.execute("EXPLAIN " + statement, parameters)
             plan = "\n".join(row[0] for row in cursor.fetchall())
-            found.append({"statement": " ".join(statement.split())[:160], "plan": plan,
-                          "raw_seq_scans": sorted(set(RAW.findall(plan)))})
+            scans = {table for table, cost in RAW.findall(plan) if float(cost) > 0}
+            found.append({"statement": " ".join(statement.split())[:160], "plan": plan, "raw_seq_scans": sorted(scans)})
     finally:
         raw.close()
     return found
@@ -197,7 +214,7 @@ def sizes(conn) -> dict:  # type: ignore[no-untyped-def]
             "raw_bytes": raw, "aggregates": aggregates}
 
 
-def measure(applications: int, days: int) -> dict:
+def measure(applications: int, days: int, keep_database: bool = False) -> dict:
     from sqlalchemy import text
 
     from arbiter.bootstrap import bootstrap
@@ -225,6 +242,9 @@ def measure(applications: int, days: int) -> dict:
         with platform.engine.connect() as conn:
             for view in VIEWS:
                 reads[view] = timed(lambda view=view: conn.execute(text(f"SELECT * FROM {view}")).all())
+            for changed in (1, 30):  # as between two refreshes: today's scores, a month of late labels
+                reads[f"model_daily_performance, {changed} days per model changed since the refresh"] = \
+                    _with_dirty_days(conn, changed)
             reads["arbiter report (figures)"] = timed(lambda: reporting.comparison_report(platform, reporting.Window()))
             result["sizes"] = sizes(conn)
         reads["arbiter report (CLI, wall)"] = timed(lambda: arbiter(env, "report"))
@@ -246,7 +266,10 @@ def measure(applications: int, days: int) -> dict:
             server.terminate()
             server.wait(timeout=30)
         platform.close()
-        scratch.close()
+        if keep_database:
+            print(f"  kept the database: {scratch.database_url}", file=sys.stderr)
+        else:
+            scratch.close()
 
 
 def worker_ratio(out: Path) -> dict:
@@ -271,7 +294,8 @@ def write_report(out: Path, results: list[dict], workers: dict | None) -> None:
              "## Reads", "", "| read | " + " | ".join(f"{r['applications']:,}" for r in results) + " |",
              "|---|" + "---:|" * len(results)]
     for read in results[0]["reads_s"]:
-        lines.append(f"| {read} | " + " | ".join(f"{r['reads_s'][read] * 1000:,.0f} ms" for r in results) + " |")
+        lines.append(f"| {read} | " + " | ".join(f"{r['reads_s'][read] * 1000:,.0f} ms" if read in r["reads_s"]
+                                                  else "-" for r in results) + " |")
     lines += ["", "## Loading and rebuilding", "", "| step | " + " | ".join(f"{r['applications']:,}" for r in results)
               + " |", "|---|" + "---:|" * len(results)]
     for step in results[0]["load_s"]:
@@ -308,13 +332,16 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--workers", action="store_true", help="also measure the workers with aggregates on/off")
     parser.add_argument("--out", type=Path, default=Path("bench/reports"))
+    parser.add_argument("--keep-database", action="store_true", help="leave the scratch databases (to explore)")
+    parser.add_argument("--include", type=Path, help="an earlier evidence_scale.json to report beside")
     args = parser.parse_args()
-    results = []
+    earlier = json.loads(args.include.read_text()) if args.include else {"results": [], "workers": None}
+    results = list(earlier["results"])
     for n in args.applications:
         print(f"{n:,} applications over {args.days} days ...", file=sys.stderr)
-        results.append(measure(n, args.days))
+        results.append(measure(n, args.days, args.keep_database))
         print(json.dumps(results[-1]["reads_s"], indent=1), file=sys.stderr)
-    workers = worker_ratio(args.out) if args.workers else None
+    workers = worker_ratio(args.out) if args.workers else earlier["workers"]
     write_report(args.out, results, workers)
     print((args.out / "evidence_scale.md").read_text().split("## Plans")[0])
 

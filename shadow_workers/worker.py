@@ -34,6 +34,7 @@ from arbiter.broker.factory import make_codec
 from arbiter.broker.transport import BrokerUnavailable, Connection, Delivery, OutboundMessage
 from arbiter.domain.strategies import Strategy
 from arbiter.store import config_repo, tables
+from arbiter.store.evidence_repo import refresh_daily
 from arbiter.store.models_repo import bundle_path
 from arbiter.store.partitions import Partitions
 from arbiter.store.records_repo import insert_ignoring_duplicates
@@ -44,6 +45,7 @@ from shadow_workers.selection import Selection
 
 log = logging.getLogger("arbiter.worker")
 STATS_EVERY = 30.0
+DAILY_EVERY = 30.0  # seconds between refreshes of the daily figures (evidence_daily): a read recomputes the days since
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class Worker:
     def _serve(self) -> None:
         self._reconcile(first=True)
         self.connected.set()
-        next_reconcile = next_stats = time.monotonic()
+        next_reconcile = next_stats = next_daily = time.monotonic()
         while not self._stop.is_set():
             self._receive(self._poll_timeout())
             self._flush_due()
@@ -138,11 +140,24 @@ class Worker:
             if now >= next_reconcile:
                 self._reconcile()
                 next_reconcile = now + self.options.refresh_interval
+            if self.evidence and now >= next_daily:
+                self._refresh_daily()
+                next_daily = now + DAILY_EVERY
             if now >= next_stats:
                 if self.stats:
                     log.info("worker progress: %s", dict(self.stats))
                 next_stats = now + STATS_EVERY
         self._flush_due(force=True)  # the batch in hand; whatever arrives meanwhile is redelivered later
+
+    def _refresh_daily(self) -> None:
+        """Keep the daily figures of the days written since (one worker at a time does it)."""
+        try:
+            with self.platform.sessions() as session, session.begin():
+                days = refresh_daily(session)
+            if days:
+                log.debug("daily figures refreshed for %d days", days)
+        except SQLAlchemyError as exc:
+            log.warning("could not refresh the daily figures: %s", first_line(exc))
 
     def _poll_timeout(self) -> float:
         if not self._first_at:

@@ -182,8 +182,9 @@ def test_models_list_never_carries_bytes(client: TestClient) -> None:
     assert len(json.dumps(models)) < 20_000
 
 
-def _add_shadow_scores(platform: Platform, challenger: str, n: int, *, good: bool) -> None:
-    """A challenger's shadow scores, as the shadow path will record them: perfectly right or wrong."""
+def _add_shadow_scores(platform: Platform, challenger: str, n: int, *, good: bool, age_days: float = 60) -> None:
+    """A challenger's shadow scores, as the shadow path will record them: perfectly right or wrong, each
+    with its application's arrival (`age_days` ago, as `_add_champion_decisions_and_labels` stores them)."""
     now = datetime.now(UTC)
     with platform.sessions() as session, session.begin():
         session.query(tables.ShadowScore).filter_by(model_id=challenger).delete()
@@ -192,7 +193,8 @@ def _add_shadow_scores(platform: Platform, challenger: str, n: int, *, good: boo
             score = (0.95 if fraud else 0.05) if good else (0.05 if fraud else 0.95)
             session.add(tables.ShadowScore(application_id=f"ev-{i}", model_id=challenger,
                                            detector="card-transactions", score=score, decision="approve",
-                                           strategy_version=1, scored_at=now, received_at=now))
+                                           strategy_version=1, scored_at=now,
+                                           received_at=now - timedelta(days=age_days)))
     rebuild(platform)  # rows written by hand: the evidence the gates read is recounted from them
 
 
@@ -207,7 +209,8 @@ def _add_champion_decisions_and_labels(platform: Platform, champion: str, n: int
                                            received_at=now - timedelta(days=age_days), payload={}))
             session.add(tables.Decision(application_id=f"ev-{i}", detector="card-transactions", model_id=champion,
                                         score=0.6 if fraud else 0.4, decision="approve", reasons=[],
-                                        strategy_version=1, rules_version=1, decided_at=now))
+                                        strategy_version=1, rules_version=1,
+                                        decided_at=now - timedelta(days=age_days)))  # the arrival, as recorded
             session.add(tables.Outcome(application_id=f"ev-{i}", is_fraud=fraud, observed_at=now))
     rebuild(platform)
 
@@ -257,7 +260,7 @@ def test_auc_gate_reads_the_comparison_view_mature_labels_only(platform: Platfor
     challenger = _second_model(platform, rf_bundle, tmp_path)
     platform.settings.promotion_min_shadow = 40
     _add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40, age_days=1)  # labels not mature
-    _add_shadow_scores(platform, challenger, 40, good=False)
+    _add_shadow_scores(platform, challenger, 40, good=False, age_days=1)
     r = promote(client, "card-transactions", challenger, force=False)
     assert r.status_code == 200, r.text  # a ranking that is all wrong, but on immature labels only
     gate = r.json()["gates"]["auc_vs_champion"]

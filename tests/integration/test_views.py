@@ -242,3 +242,26 @@ def test_model_drift_from_aggregates_equals_the_raw_view(db: Platform) -> None:
     rows = _view(db, "model_drift")
     assert len(rows) == 6
     _same(rows, _raw_view(db, "0005", "model_drift"), ("model_id", "day", "variable"))
+
+
+def test_daily_figures_kept_between_refreshes_equal_those_computed_from_the_bins(db: Platform) -> None:
+    from arbiter.insights.evidence import refresh
+    from arbiter.insights.outcomes import Label, record_outcomes
+    from tests.integration.strategist_data import seed_champion_and_challengers
+
+    with db.engine.begin() as conn:
+        seed_champion_and_challengers(conn, n=300)
+    rebuild(db)  # ends with a refresh: every day kept, none dirty
+    key = ("model_id", "day")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM evidence_dirty_days")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM evidence_daily")).scalar() == 9
+    _same(_view(db, "model_daily_performance"), _raw_view(db, "0008", "model_daily_performance"), key)
+    with db.sessions() as session, session.begin():  # labels flip on one day: it turns dirty
+        record_outcomes(session, [Label(f"p{i}", i % 2 == 0, OLD + timedelta(days=40)) for i in range(0, 300, 3)],
+                        source="test")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM evidence_dirty_days")).scalar() == 3
+    _same(_view(db, "model_daily_performance"), _raw_view(db, "0008", "model_daily_performance"), key)
+    assert refresh(db) == 3 and refresh(db) == 0
+    _same(_view(db, "model_daily_performance"), _raw_view(db, "0008", "model_daily_performance"), key)

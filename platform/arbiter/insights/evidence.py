@@ -54,7 +54,14 @@ def rebuild(platform: Platform, detector: str | None = None, since: datetime | N
         summary.days += 1
         if progress is not None:
             progress(1)
+    refresh(platform)
     return summary
+
+
+def refresh(platform: Platform) -> int:
+    """Keep the daily figures of the days whose bins changed (`evidence_repo.refresh_daily`); how many days."""
+    with platform.sessions() as session, session.begin():
+        return evidence_repo.refresh_daily(session)
 
 
 def _recount(platform: Platform, detector: str, day: date) -> int:

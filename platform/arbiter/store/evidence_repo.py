@@ -17,10 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, delete, func, insert, select, text, update
+import pandas as pd
+from sqlalchemy import Date, Select, Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from arbiter.domain import recount
 from arbiter.domain.evidence import (
     BINS,
     EDGES,
@@ -76,6 +78,50 @@ def apply(session: Session, deltas: Deltas) -> None:
     for table, changes in _by_table(deltas):
         if changes:
             _upsert(session, table, changes, deltas.detectors)
+    _mark_dirty(session, deltas)
+
+
+def _mark_dirty(session: Session, deltas: Deltas) -> None:
+    """The (model, day)s whose fine bins these deltas change need evidence_daily computed anew."""
+    days = sorted({(key[0], key[1]) for key, change in deltas.bins.items() if any(change)})
+    if not days:
+        return
+    table = tables.EvidenceDirtyDay.__table__
+    upsert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+    session.execute(upsert.on_conflict_do_update(index_elements=["model_id", "day"],
+                                                 set_={"generation": table.c.generation + 1}),
+                    [{"model_id": m, "day": d, "detector": deltas.detectors[m], "generation": 1} for m, d in days])
+
+
+_DAILY = ("model_id", "detector", "day", "bin_p50", "bin_p90", "bin_p99", "positives", "negatives", "correct", "tied")
+_REFRESHING = text(f"SELECT pg_try_advisory_xact_lock({LOCK_KEY + 1})")
+
+
+def refresh_daily(session: Session) -> int:
+    """Keep in evidence_daily the figures of the days whose bins changed (evidence_daily_live) and
+    clear what it computed from evidence_dirty_days; how many days. A day written meanwhile stays
+    dirty (its generation moved on). One refresher at a time: others return 0 at once."""
+    if session.get_bind().dialect.name == "postgresql" and not session.scalar(_REFRESHING):
+        return 0
+    x, c = tables.EvidenceDirtyDay, tables.EvidenceDaily
+    seen = session.execute(select(x.model_id, x.day, x.generation).order_by(x.model_id, x.day)).all()
+    if not seen:
+        return 0
+    live = text(f"SELECT {', '.join(_DAILY)} FROM evidence_daily_live").columns(day=Date)  # a date on SQLite too
+    rows = [dict(r) for r in session.execute(live).mappings()]
+    if rows:
+        upsert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(c.__table__)
+        session.execute(upsert.on_conflict_do_update(
+            index_elements=["model_id", "day"], set_={k: upsert.excluded[k] for k in _DAILY[3:]}), rows)
+    kept = {(r["model_id"], str(r["day"])) for r in rows}
+    gone = [(m, d) for m, d, _ in seen if (m, str(d)) not in kept]  # days whose bins are all gone
+    for m, d in gone:
+        session.execute(delete(c).where(c.model_id == m, c.day == d))
+    dirty = x.__table__.c
+    session.execute(delete(x.__table__).where(dirty.model_id == bindparam("m"), dirty.day == bindparam("d"),
+                                              dirty.generation == bindparam("g")),
+                    [{"m": m, "d": d, "g": g} for m, d, g in seen])
+    return len(seen)
 
 
 def _by_table(deltas: Deltas) -> tuple[tuple[Table, dict[tuple, list[float]]], ...]:
@@ -229,46 +275,56 @@ def arrival_span(session: Session, detector: str) -> tuple[datetime, datetime] |
 
 def recount_day(session: Session, detector: str, day: date) -> int:
     """Replace `detector`'s aggregates of `day` with a count of the stored rows; how many scores it counted.
-    Memory is bounded by the day's aggregates, not its rows (rows are streamed)."""
-    for table in AGGREGATES:
+    Each raw table is read once, over the day's range of its partition key; memory is bounded by one
+    day's rows (counted as columns, `arbiter.domain.recount`)."""
+    for table in (*AGGREGATES, tables.EvidenceDaily):
         session.execute(delete(table).where(table.detector == detector, table.day == day))
     start = datetime.combine(day, time.min, tzinfo=UTC)
-    a, d, s, o = tables.Application, tables.Decision, tables.ShadowScore, tables.Outcome
-    arrived = (a.detector == detector, a.received_at >= start, a.received_at < start + timedelta(days=1))
-    deltas, counted, references = Deltas(), 0, DriftReferences()
+    end = start + timedelta(days=1)
+    a, d, s = tables.Application, tables.Decision, tables.ShadowScore
+    references = DriftReferences()
     for (model_id,) in session.execute(select(tables.Model.id).where(tables.Model.detector == detector)):
-        references.of(session, model_id)  # read before the rows stream
+        references.of(session, model_id)
     watched = sorted({v for ref in references.known() for kind, v, _ in ref.variables if kind == "feature"})
     fields = [a.payload[v].as_string() for v in watched]
-    for (received_at,) in session.execute(select(a.received_at).where(*arrived).execution_options(yield_per=5_000)):
-        deltas.arrive(detector, received_at)
-    champion = (select(d.model_id, d.score, d.decision, a.amount, o.is_fraud, a.application_id, a.received_at,
-                       d.decided_at, *fields)
-                .join(a, a.application_id == d.application_id).outerjoin(o, o.application_id == d.application_id)
-                .where(*arrived, d.model_id.is_not(None), d.score.is_not(None)))
-    challenger = (select(s.model_id, s.score, s.decision, a.amount, o.is_fraud, a.application_id, a.received_at,
-                         s.scored_at, *fields)
-                  .join(a, a.application_id == s.application_id).outerjoin(o, o.application_id == s.application_id)
-                  .where(*arrived))
-    for shadow, query in ((False, champion), (True, challenger)):
-        for model_id, score, decision, amount, is_fraud, app_id, received_at, scored_at, *values in session.execute(
-                query.execution_options(yield_per=5_000)):
-            scored = Scored(model_id, detector, day, score, decision, amount, app_id)
-            deltas.score(scored, label_state(is_fraud))
-            references.count(session, deltas, [(scored, dict(zip(watched, values, strict=True)))])
-            if shadow:
-                deltas.shadow(model_id, detector, received_at, scored_at)
-            counted += 1
-    pairs = (_with_champion(select(s.model_id, s.score, s.decision, a.amount, o.is_fraud))
-             .join(a, a.application_id == s.application_id).outerjoin(o, o.application_id == s.application_id)
-             .where(*arrived))
-    for x_model, x, x_decision, amount, is_fraud, y_model, y, y_decision in session.execute(
-            pairs.execution_options(yield_per=5_000)):
-        if y is not None:
-            deltas.pair(Scored(x_model, detector, day, x, x_decision, amount),
-                        Scored(y_model, detector, day, y, y_decision, amount), label_state(is_fraud))
+    apps = _frame(session, select(a.application_id, a.received_at, a.amount, *fields)
+                  .where(a.detector == detector, a.received_at >= start, a.received_at < end),
+                  ["application_id", "received_at", "amount", *watched])
+    states = labels_of(session, apps["application_id"])
+    apps["is_fraud"] = apps["application_id"].map(lambda i: {"fraud": True, "legit": False}.get(states.get(i, "")))
+    decided = _frame(session, select(d.application_id, d.model_id, d.score, d.decision, d.decided_at).where(
+        d.detector == detector, d.decided_at >= start, d.decided_at < end, d.model_id.is_not(None),
+        d.score.is_not(None)), ["application_id", "model_id", "score", "decision", "scored_at"])
+    shadowed = _frame(session, select(s.application_id, s.model_id, s.score, s.decision, s.scored_at, s.champion_id,
+                                      s.champion_score, s.champion_decision)
+                      .where(s.detector == detector, s.received_at >= start, s.received_at < end),
+                      ["application_id", "model_id", "score", "decision", "scored_at", "champion_id", "champion_score",
+                       "champion_decision"])
+    champion = decided.merge(apps, on="application_id").assign(shadow=False)
+    challenger = shadowed.merge(apps, on="application_id").assign(shadow=True)
+    columns = [*recount.SCORED, *watched]
+    scored = pd.concat([champion[columns], challenger[columns]], ignore_index=True)
+    # the champion each challenger row was paired with: its own columns, or (rows stored before they
+    # existed) the decision on record, as `_with_champion` reads it
+    paired = challenger.merge(decided[["application_id", "model_id", "score", "decision"]].rename(
+        columns={"model_id": "d_model", "score": "d_score", "decision": "d_decision"}), on="application_id", how="left")
+    own = paired["champion_score"].notna()
+    paired = pd.DataFrame({
+        "x_model": paired["model_id"], "x": paired["score"], "x_decision": paired["decision"],
+        "amount": paired["amount"], "is_fraud": paired["is_fraud"],
+        "y_model": paired["champion_id"].where(own, paired["d_model"]),
+        "y": paired["champion_score"].where(own, paired["d_score"]),
+        "y_decision": paired["champion_decision"].where(own, paired["d_decision"])})
+    paired = paired[paired["y"].notna()].astype({"y": float})
+    deltas = recount.recount(detector, day, scored, paired, list(apps["received_at"]),
+                             {m: r for m in scored["model_id"].unique() if (r := references.of(session, m))}, watched)
     _insert(session, deltas)
-    return counted
+    _mark_dirty(session, deltas)
+    return len(scored)
+
+
+def _frame(session: Session, query: Select, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(session.execute(query).all(), columns=columns)
 
 
 def _insert(session: Session, deltas: Deltas) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -173,7 +174,7 @@ class ShadowScore(Base):
     __table_args__ = (
         CheckConstraint(f"decision IN {DECISIONS}", name="decision"),
         Index(None, "model_id", "scored_at"),
-        Index(None, "detector", "scored_at"),
+        Index(None, "detector", "received_at"),
     )
     application_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     model_id: Mapped[str] = mapped_column(ForeignKey("models.id"), primary_key=True)
@@ -369,6 +370,36 @@ class EvidenceDrift(Base):
     bin: Mapped[int] = mapped_column(Integer, primary_key=True)
     detector: Mapped[str] = mapped_column(String(64))
     applications: Mapped[int] = mapped_column(Integer)
+
+
+class EvidenceDaily(Base):
+    """Per model and day, what model_daily_performance reads off the fine bins (the fine bins of the
+    score quantiles, the AUC's sums), as of the last refresh (`evidence_repo.refresh_daily`); the
+    days changed since are in evidence_dirty_days and the view computes them anew."""
+
+    __tablename__ = "evidence_daily"
+    __table_args__ = (Index(None, "detector", "day"),)
+    model_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    bin_p50: Mapped[int | None] = mapped_column(Integer)
+    bin_p90: Mapped[int | None] = mapped_column(Integer)
+    bin_p99: Mapped[int | None] = mapped_column(Integer)
+    positives: Mapped[int] = mapped_column(BigInteger)
+    negatives: Mapped[int] = mapped_column(BigInteger)
+    correct: Mapped[float] = mapped_column(Float)
+    tied: Mapped[float] = mapped_column(Float)
+
+
+class EvidenceDirtyDay(Base):
+    """A model's day whose fine bins changed since evidence_daily kept it: every writer of
+    evidence_bins bumps `generation`, and a refresh clears only the generation it computed."""
+
+    __tablename__ = "evidence_dirty_days"
+    model_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    generation: Mapped[int] = mapped_column(BigInteger)
 
 
 class EvidenceBinEdge(Base):

@@ -30,30 +30,14 @@ judged AS (
                    THEN 1 ELSE 0 END AS mature
   FROM days d WHERE d.volume > 0
 ),
-ranked AS (
-  -- one pass over the fine bins in key order: how many applications up to each bin (quantiles), and
-  -- how many legitimate ones below it and up to it (AUC: a fraud beats those below, ties those beside)
-  SELECT model_id, day, bin, label, applications,
-         SUM(applications) OVER upto AS running,
-         SUM(applications) OVER (PARTITION BY model_id, day) AS n,
-         SUM(CASE WHEN label = 'legit' THEN applications ELSE 0 END) OVER below AS legit_below,
-         SUM(CASE WHEN label = 'legit' THEN applications ELSE 0 END) OVER upto AS legit_upto
-  FROM evidence_bins
-  WINDOW upto AS (PARTITION BY model_id, day ORDER BY bin RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-         below AS (PARTITION BY model_id, day ORDER BY bin RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-),
 per_day AS (
-  SELECT model_id, day,
-         MIN(CASE WHEN running >= 0.50 * n THEN bin END) AS bin_p50,
-         MIN(CASE WHEN running >= 0.90 * n THEN bin END) AS bin_p90,
-         MIN(CASE WHEN running >= 0.99 * n THEN bin END) AS bin_p99,
-         SUM(CASE WHEN label = 'fraud' THEN applications ELSE 0 END) AS positives,
-         SUM(CASE WHEN label = 'legit' THEN applications ELSE 0 END) AS negatives,
-         SUM(CASE WHEN label = 'fraud' THEN applications * (COALESCE(legit_below, 0) + legit_upto) / 2.0 ELSE 0 END)
-           AS correct,
-         SUM(CASE WHEN label = 'fraud' THEN 1.0 * applications * (legit_upto - COALESCE(legit_below, 0)) ELSE 0 END)
-           AS tied
-  FROM ranked GROUP BY model_id, day
+  -- the bins' figures per model and day: kept in evidence_daily, or computed now for the days whose
+  -- bins changed since (evidence_daily_live), so a read recomputes only those
+  SELECT c.model_id, c.day, c.bin_p50, c.bin_p90, c.bin_p99, c.positives, c.negatives, c.correct, c.tied
+  FROM evidence_daily c
+  WHERE NOT EXISTS (SELECT 1 FROM evidence_dirty_days x WHERE x.model_id = c.model_id AND x.day = c.day)
+  UNION ALL
+  SELECT model_id, day, bin_p50, bin_p90, bin_p99, positives, negatives, correct, tied FROM evidence_daily_live
 )
 SELECT j.model_id, j.detector, j.day, j.volume,
        CAST(1.0 * j.approved / j.volume AS DOUBLE PRECISION) AS approve_rate,
