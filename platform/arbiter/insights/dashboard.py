@@ -2,30 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
+
+from sqlalchemy import Connection
 
 from arbiter.bootstrap import Platform
 from arbiter.insights import reporting
 from arbiter.insights.reporting import Window
+
+PARTS: dict[str, Callable[[Connection, Window], Any]] = {  # the slowest first
+    "roc": reporting.roc_curves,
+    "histograms": reporting.score_histograms,
+    "daily": reporting.daily_performance,
+    "drift": reporting.latest_drift,
+    "coverage": reporting.coverage,
+    "promotions": reporting.promotions,
+}
+READERS = 3  # the parts are independent reads: a few connections at once answer in about the slowest one's time
 
 
 def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
     """Per detector: champion and comparison, ROC curves, score histograms, daily performance,
     shadow coverage, latest drift and the promotion history."""
     engine = platform.engine
-    with engine.connect() as conn:
-        entries = reporting.report(conn, engine.dialect.name, window)
-        parts = {
-            "roc": reporting.roc_curves(conn, window),
-            "histograms": reporting.score_histograms(conn, window),
-            "daily": reporting.daily_performance(conn, window),
-            "coverage": reporting.coverage(conn, window),
-            "drift": reporting.latest_drift(conn, window),
-            "promotions": reporting.promotions(conn, window),
-        }
-        detectors = sorted({e.detector for e in entries} | _detectors_in(parts) |
-                           ({window.detector} if window.detector else set()))
+
+    def read(part: Callable[[Connection, Window], Any]) -> Any:
+        with engine.connect() as conn:
+            return part(conn, window)
+
+    with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="dashboard") as pool:
+        report = pool.submit(read, lambda conn, w: reporting.report(conn, engine.dialect.name, w))
+        futures = {name: pool.submit(read, part) for name, part in PARTS.items()}
+        entries = report.result()
+        parts = {name: future.result() for name, future in futures.items()}
+    detectors = sorted({e.detector for e in entries} | _detectors_in(parts) |
+                       ({window.detector} if window.detector else set()))
     sections = []
     for name in detectors:
         entry = next((e for e in entries if e.detector == name), None)
