@@ -153,3 +153,19 @@ def test_sqlite_tables_stay_plain(tmp_path: Path) -> None:
         assert "applications_default" not in {r[0] for r in conn.execute(text(
             "SELECT name FROM sqlite_master WHERE type = 'table'"))}
     lite.close()
+
+
+def test_rebuild_command_recounts_days_in_parallel(platform: Platform, cli_env: dict[str, str]) -> None:
+    from arbiter.cli import cli
+
+    empty = CliRunner().invoke(cli, ["evidence", "rebuild"], env=cli_env)
+    assert empty.exit_code == 1 and "nothing to rebuild" in empty.output
+    with platform.engine.begin() as conn:
+        add_model(conn, "m-1")
+        add_scores(conn, "m-1", [(f"d{i}", JAN + timedelta(days=i % 5), 0.1, "approve", None, 1.0) for i in range(20)])
+    result = CliRunner().invoke(cli, ["evidence", "rebuild", "--jobs", "3"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert "rebuilt 5 days: 20 scores counted" in result.output
+    with platform.engine.connect() as conn:
+        assert conn.execute(text("SELECT sum(scored) FROM evidence_shadow_hours")).scalar() == 20
+        assert conn.execute(text("SELECT count(*) FROM evidence_daily")).scalar() == 5

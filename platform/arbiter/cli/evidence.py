@@ -17,10 +17,12 @@ def evidence() -> None:
 @click.option("--detector", type=click.Choice(sorted(DETECTORS)), help="one detector (default: all)")
 @click.option("--since", "since_text", metavar="T",
               help="from the day of T on: ISO 8601 date/time, or a span back from now (7d, 12h)")
-def rebuild(detector: str | None, since_text: str | None) -> None:
+@click.option("--jobs", type=click.IntRange(1, 32), help="days recounted at once (default: one per CPU up to 4 on "
+                                                          "Postgres, 1 on SQLite)")
+def rebuild(detector: str | None, since_text: str | None, jobs: int | None) -> None:
     """Recount the aggregates from the stored applications, decisions, shadow scores and labels,
     one day per transaction (idempotent: run it again to resume or repair)."""
-    from arbiter.insights.evidence import days_to_rebuild
+    from arbiter.insights.evidence import days_to_rebuild, default_jobs
     from arbiter.insights.evidence import rebuild as run_rebuild
     from arbiter.insights.reporting import parse_since
 
@@ -31,5 +33,5 @@ def rebuild(detector: str | None, since_text: str | None) -> None:
             raise click.ClickException("nothing to rebuild: no applications stored"
                                        + (f" for {detector}" if detector else ""))
         with click.progressbar(length=days, label="recounting days", file=click.get_text_stream("stderr")) as bar:
-            summary = run_rebuild(platform, detector, since, progress=bar.update)
+            summary = run_rebuild(platform, detector, since, progress=bar.update, jobs=jobs or default_jobs(platform))
     click.echo(f"rebuilt {summary.days} days: {summary.scores:,} scores counted")

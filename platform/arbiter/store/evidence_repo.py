@@ -324,7 +324,8 @@ def recount_day(session: Session, detector: str, day: date) -> int:
 
 
 def _frame(session: Session, query: Select, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(session.execute(query).all(), columns=columns)
+    # plain tuples through the Core connection: pandas builds a frame from Row objects several times slower
+    return pd.DataFrame.from_records([tuple(r) for r in session.connection().execute(query)], columns=columns)
 
 
 def _insert(session: Session, deltas: Deltas) -> None:
