@@ -24,7 +24,15 @@ class Settings(BaseSettings):
     pii_key: SecretStr | None = Field(None, description="HMAC key for PII before storage")
     certification_tolerance: float = Field(1e-5, gt=0, description="max |served - training score|")
     promotion_min_shadow: int = Field(1000, ge=0, description="shadow scores a challenger needs before promotion")
-    promotion_auc_tolerance: float = Field(0.01, ge=0, le=1, description="how far below the champion's AUC")
+    promotion_auc_tolerance: float = Field(0.01, ge=0, le=1, description="how far below the champion's AUC the "
+                                                                          "lower bound of the 95% interval may go")
+    promotion_min_labelled: int = Field(10_000, ge=0, description="mature labelled applications scored by both "
+                                                                  "models a promotion needs")
+    promotion_min_frauds: int = Field(100, ge=0, description="labelled frauds among them a promotion needs")
+    promotion_rate_tolerance: float = Field(0.25, ge=0, description="how far (relative) the candidate's decline "
+                                                                    "and review rates may move from the champion's")
+    promotion_min_coverage: float = Field(0.999, ge=0, le=1, description="share of the applications published to "
+                                                                         "the candidate it must have scored")
     publish: bool = Field(True, description="publish every scored application (recording and shadow mode); "
                                             "false only to measure the gateway without them")
     evidence: bool = Field(True, description="count decisions, shadow scores and labels in the evidence aggregates "

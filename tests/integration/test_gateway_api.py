@@ -182,55 +182,76 @@ def test_models_list_never_carries_bytes(client: TestClient) -> None:
     assert len(json.dumps(models)) < 20_000
 
 
-def _add_shadow_scores(platform: Platform, challenger: str, n: int, *, good: bool, age_days: float = 60) -> None:
+def _add_shadow_scores(platform: Platform, challenger: str, n: int, *, good: bool, age_days: float = 60,
+                       prefix: str = "ev") -> None:
     """A challenger's shadow scores, as the shadow path will record them: perfectly right or wrong, each
     with its application's arrival (`age_days` ago, as `_add_champion_decisions_and_labels` stores them)."""
     now = datetime.now(UTC)
     with platform.sessions() as session, session.begin():
-        session.query(tables.ShadowScore).filter_by(model_id=challenger).delete()
+        session.query(tables.ShadowScore).filter(tables.ShadowScore.model_id == challenger,
+                                                 tables.ShadowScore.application_id.like(f"{prefix}-%")).delete()
         for i in range(n):
             fraud = i % 4 == 0
             score = (0.95 if fraud else 0.05) if good else (0.05 if fraud else 0.95)
-            session.add(tables.ShadowScore(application_id=f"ev-{i}", model_id=challenger,
+            session.add(tables.ShadowScore(application_id=f"{prefix}-{i}", model_id=challenger,
                                            detector="card-transactions", score=score, decision="approve",
                                            strategy_version=1, scored_at=now,
                                            received_at=now - timedelta(days=age_days)))
     rebuild(platform)  # rows written by hand: the evidence the gates read is recounted from them
 
 
-def _add_champion_decisions_and_labels(platform: Platform, champion: str, n: int, *, age_days: float = 60) -> None:
+def _add_champion_decisions_and_labels(platform: Platform, champion: str, n: int, *, age_days: float = 60,
+                                       prefix: str = "ev") -> None:
     """The champion's decisions on the same applications (it ranks them perfectly too) and their labels,
     the applications received `age_days` ago (past the 30 days' label maturity by default)."""
     now = datetime.now(UTC)
     with platform.sessions() as session, session.begin():
         for i in range(n):
             fraud = i % 4 == 0
-            session.add(tables.Application(application_id=f"ev-{i}", detector="card-transactions",
+            session.add(tables.Application(application_id=f"{prefix}-{i}", detector="card-transactions",
                                            received_at=now - timedelta(days=age_days), payload={}))
-            session.add(tables.Decision(application_id=f"ev-{i}", detector="card-transactions", model_id=champion,
+            session.add(tables.Decision(application_id=f"{prefix}-{i}", detector="card-transactions", model_id=champion,
                                         score=0.6 if fraud else 0.4, decision="approve", reasons=[],
                                         strategy_version=1, rules_version=1,
                                         decided_at=now - timedelta(days=age_days)))  # the arrival, as recorded
-            session.add(tables.Outcome(application_id=f"ev-{i}", is_fraud=fraud, observed_at=now))
+            session.add(tables.Outcome(application_id=f"{prefix}-{i}", is_fraud=fraud, observed_at=now))
     rebuild(platform)
 
 
-def _second_model(platform: Platform, rf_bundle: Path, tmp_path: Path) -> str:
+def _second_model(platform: Platform, rf_bundle: Path, tmp_path: Path, *, shadow_days: float = 61) -> str:
+    """Another transactions model, in shadow mode since `shadow_days` ago (its window opened by hand:
+    the rows these tests write are the shadow path's)."""
     from tests.helpers import copy_bundle, edit_manifest
 
     other = copy_bundle(rf_bundle, tmp_path / "rf2")
     edit_manifest(other, created_at="2031-01-01T00:00:00Z")
-    return register_bundle(platform, other).model.id
+    model_id = register_bundle(platform, other).model.id
+    with platform.sessions() as session, session.begin():
+        session.execute(update(tables.Model).where(tables.Model.id == model_id).values(
+            status="shadow", shadow_started_at=datetime.now(UTC) - timedelta(days=shadow_days)))
+    return model_id
+
+
+def _small_bank(platform: Platform) -> None:
+    """Evidence minimums for the 40 applications these tests write: 40 labelled, 10 frauds."""
+    platform.settings.promotion_min_shadow = 40
+    platform.settings.promotion_min_labelled = 40
+    platform.settings.promotion_min_frauds = 10
 
 
 def test_gates_refuse_then_force_overrides_and_everything_is_on_record(client: TestClient) -> None:
     r = promote(client, "card-transactions", "card-transactions-rf.v1", force=False)
-    assert r.status_code == 409 and {"field": "shadow_volume", "message": "gate failed"} in r.json()["errors"]
+    assert r.status_code == 409
+    assert {"field": "shadow_volume", "message": "gate failed: 0 shadow scores paired with the champion's "
+                                                 "(at least 1,000)"} in r.json()["errors"]
     r = promote(client, "card-transactions", "card-transactions-rf.v1", force=True, reason="bootstrap champion")
     assert r.status_code == 200 and r.json()["forced"] is True and r.json()["accepted"] is True
     trail = client.get("/admin/v1/promotions?detector=card-transactions", headers=ADMIN).json()["promotions"]
     assert [(p["accepted"], p["forced"]) for p in trail] == [(True, True), (False, False)]
-    assert trail[1]["gates"]["shadow_volume"] == {"passed": False, "shadow_scores": 0, "required": 1000}
+    assert {k: v for k, v in trail[1]["gates"]["shadow_volume"].items() if k != "detail"} == {
+        "passed": False, "shadow_scores": 0, "required": 1000}
+    assert trail[1]["gates"]["shadow_coverage"] == {"passed": False, "detail": "never in shadow mode"}
+    assert trail[1]["gates"]["evidence"]["detail"] == "no current champion"
     assert trail[0]["reason"] == "bootstrap champion" and trail[0]["actor"] == "admin"
 
 
@@ -238,38 +259,60 @@ def test_shadow_volume_and_auc_gates(platform: Platform, client: TestClient, rf_
                                      tmp_path: Path) -> None:
     promote(client, "card-transactions", "card-transactions-rf.v1")
     challenger = _second_model(platform, rf_bundle, tmp_path)
-    platform.settings.promotion_min_shadow = 40
+    _small_bank(platform)
     _add_shadow_scores(platform, challenger, 39, good=True)
     _add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40)
     r = promote(client, "card-transactions", challenger, force=False)
-    assert r.status_code == 409 and [e["field"] for e in r.json()["errors"]] == ["shadow_volume"]
+    assert r.status_code == 409
+    assert [e["field"] for e in r.json()["errors"]] == ["shadow_volume", "shadow_coverage", "evidence",
+                                                        "auc_vs_champion"]  # 39 of 40 scored, labelled
     _add_shadow_scores(platform, challenger, 40, good=False)
     r = promote(client, "card-transactions", challenger, force=False)
     assert r.status_code == 409 and [e["field"] for e in r.json()["errors"]] == ["auc_vs_champion"]
+    gate = r.json()["errors"][0]["message"]
+    assert gate.startswith("gate failed: AUC 0.0000 vs 1.0000: difference -1.0000, 95% interval")
     _add_shadow_scores(platform, challenger, 40, good=True)
     r = promote(client, "card-transactions", challenger, force=False)
     assert r.status_code == 200, r.text
     gates = r.json()["gates"]
-    assert gates["auc_vs_champion"]["passed"] and gates["auc_vs_champion"]["challenger_auc"] == 1.0
+    auc = gates["auc_vs_champion"]
+    assert auc["passed"] and auc["challenger_auc"] == 1.0 and (auc["ci_low"], auc["ci_high"]) == (0.0, 0.0)
+    assert (auc["frauds"], auc["legitimate"]) == (10, 30)
     assert gates["shadow_volume"]["shadow_scores"] == 40
+    assert gates["shadow_coverage"]["coverage"] == 1.0 and gates["evidence"]["labelled"] == 40
+    assert gates["decision_rates"]["passed"] and gates["decision_rates"]["paired"] == 40
 
 
-def test_auc_gate_reads_the_comparison_view_mature_labels_only(platform: Platform, client: TestClient,
-                                                               rf_bundle: Path, tmp_path: Path) -> None:
+def test_too_little_evidence_refuses_with_the_counts(platform: Platform, client: TestClient, rf_bundle: Path,
+                                                     tmp_path: Path) -> None:
+    """Shadow scores without a single mature label never promote (they used to pass)."""
     promote(client, "card-transactions", "card-transactions-rf.v1")
-    challenger = _second_model(platform, rf_bundle, tmp_path)
-    platform.settings.promotion_min_shadow = 40
+    challenger = _second_model(platform, rf_bundle, tmp_path, shadow_days=2)
+    _small_bank(platform)
     _add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40, age_days=1)  # labels not mature
-    _add_shadow_scores(platform, challenger, 40, good=False, age_days=1)
+    _add_shadow_scores(platform, challenger, 40, good=True, age_days=1)
     r = promote(client, "card-transactions", challenger, force=False)
-    assert r.status_code == 200, r.text  # a ranking that is all wrong, but on immature labels only
-    gate = r.json()["gates"]["auc_vs_champion"]
+    assert r.status_code == 409, r.text
+    errors = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert list(errors) == ["evidence", "auc_vs_champion"]
+    assert errors["evidence"] == ("gate failed: insufficient evidence: 0 mature labelled applications scored by "
+                                  "both (at least 40), 0 of them frauds (at least 10)")
+    trail = client.get("/admin/v1/promotions?detector=card-transactions", headers=ADMIN).json()["promotions"]
+    gate = trail[0]["gates"]["auc_vs_champion"]
     assert gate["labelled"] == 0 and gate["challenger_auc"] is None and gate["paired"] == 40
     with platform.engine.connect() as conn:
         view = conn.execute(text("SELECT paired, agreement_rate, labelled, immature FROM "
                                  "champion_challenger_comparison WHERE challenger_id = :c"), {"c": challenger}).one()
     assert (view.paired, view.agreement_rate, view.labelled, view.immature) == (
         gate["paired"], gate["agreement_rate"], gate["labelled"], 40)
+    platform.settings.promotion_min_frauds = 11  # 40 mature labels (before the window: never mind), one fraud short
+    _add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40, age_days=60, prefix="old")
+    _add_shadow_scores(platform, challenger, 40, good=True, age_days=60, prefix="old")
+    r = promote(client, "card-transactions", challenger, force=False)
+    errors = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert list(errors) == ["evidence", "auc_vs_champion"]
+    assert "40 mature labelled applications scored by both (at least 40), 10 of them frauds (at least 11)" \
+        in errors["evidence"]
 
 
 def test_certification_gate(platform: Platform, client: TestClient) -> None:
@@ -277,7 +320,7 @@ def test_certification_gate(platform: Platform, client: TestClient) -> None:
         session.execute(update(tables.Model).where(tables.Model.id == "card-transactions-rf.v1")
                         .values(certification={"passed": False, "max_abs_diff": 0.2}))
     r = promote(client, "card-transactions", "card-transactions-rf.v1", force=False)
-    assert r.status_code == 409 and {"field": "certified", "message": "gate failed"} in r.json()["errors"]
+    assert r.status_code == 409 and "certified" in [e["field"] for e in r.json()["errors"]]
 
 
 def test_wrong_detector_or_unknown_model_never_promotes(client: TestClient) -> None:

@@ -113,6 +113,37 @@ def test_champion_challenger_comparison_pairs_the_same_applications(db: Platform
                                              abs=1e-9)
 
 
+def test_promotion_evidence_has_the_views_aucs_and_delongs_interval(db: Platform) -> None:
+    """The gate's evidence, from the same aggregates: the comparison view's AUCs exactly, and the
+    DeLong interval of a direct implementation on the raw scores (within the within-cell covariance)."""
+    import numpy as np
+
+    from arbiter.insights.comparison import promotion_evidence
+    from tests.integration.strategist_data import seed_champion_and_challengers
+    from tests.unit.test_delong import reference_delong
+
+    with db.engine.begin() as conn:
+        seeded = seed_champion_and_challengers(conn)
+    rebuild(db)
+    with db.engine.connect() as conn:
+        view = {r["challenger_id"]: r for r in conn.execute(text(
+            "SELECT * FROM champion_challenger_comparison")).mappings()}
+    labels = np.array(seeded.labels, dtype=int)
+    for challenger, scores in seeded.challengers.items():
+        with db.sessions() as session:
+            evidence = promotion_evidence(session, challenger, "m-champ")
+        assert evidence.auc is not None and evidence.complete
+        assert (evidence.labelled, evidence.frauds) == (len(labels), int(labels.sum()))
+        assert evidence.auc.challenger_auc == pytest.approx(view[challenger]["challenger_auc"], abs=1e-12)
+        assert evidence.auc.champion_auc == pytest.approx(view[challenger]["champion_auc"], abs=1e-12)
+        delta, std_error = reference_delong(np.array(scores), np.array(seeded.champion), labels)
+        assert evidence.auc.delta == pytest.approx(delta, abs=1e-9)  # scores to 0.01: a bin each, exact
+        assert evidence.auc.std_error == pytest.approx(std_error, rel=0.01)
+        decline = np.mean([s >= 0.8 for s in scores])
+        assert evidence.rates.challenger_decline == pytest.approx(decline)
+        assert evidence.rates.paired == len(labels)
+
+
 def test_score_distribution_bins_every_score_once(db: Platform) -> None:
     import numpy as np
 

@@ -4,48 +4,102 @@ from __future__ import annotations
 
 import pytest
 
-from arbiter.domain.gates import Candidate, Paired, PromotionPolicy, evaluate, failed, passed
+from arbiter.domain.delong import PairedAuc
+from arbiter.domain.gates import (
+    Candidate,
+    Coverage,
+    DecisionRates,
+    Evidence,
+    Paired,
+    PromotionPolicy,
+    evaluate,
+    failed,
+    passed,
+)
 
-POLICY = PromotionPolicy(min_shadow=100, auc_tolerance=0.01, certification_tolerance=1e-5)
+POLICY = PromotionPolicy(min_shadow=100, auc_tolerance=0.01, certification_tolerance=1e-5, min_labelled=400,
+                         min_frauds=20)
 CERTIFIED = {"passed": True, "max_abs_diff": 1e-7}
+COVERED = Coverage(published=1000, scored=1000, dead_lettered=0)
+RATES = DecisionRates(paired=500, challenger_decline=0.020, champion_decline=0.021, challenger_review=0.05,
+                      champion_review=0.05)
 
 
-def _paired(challenger: float | None, champion: float | None) -> Paired:
-    return Paired(paired=500, agreement_rate=0.9, labelled=400, challenger_auc=challenger, champion_auc=champion)
+def _evidence(delta_low: float = -0.004, *, labelled: int = 400, frauds: int = 20, complete: bool = True,
+              rates: DecisionRates = RATES) -> Evidence:
+    auc = PairedAuc(frauds, labelled - frauds, 0.9, 0.905, -0.005, 0.0005, delta_low, -0.005 + (-0.005 - delta_low))
+    return Evidence(Paired(500, 0.9, labelled, 0.9, 0.905), labelled, frauds, auc, complete, rates)
+
+
+def _gates(evidence: Evidence | None = None, *, shadow: int = 100, coverage: Coverage | None = COVERED,
+           candidate: Candidate | None = None, policy: PromotionPolicy = POLICY) -> dict:
+    candidate = candidate or Candidate("d", "shadow", CERTIFIED)
+    return evaluate(candidate, "d", policy, shadow_scores=shadow, coverage=coverage, evidence=evidence)
 
 
 def test_a_good_challenger_passes_every_gate() -> None:
-    gates = evaluate(Candidate("d", "shadow", CERTIFIED), "d", POLICY, shadow_scores=100, paired=_paired(0.9, 0.905))
-    assert passed(gates) and list(gates) == ["registered", "certified", "shadow_volume", "auc_vs_champion"]
-    assert gates["auc_vs_champion"]["delta"] == pytest.approx(-0.005)
-    assert gates["auc_vs_champion"]["paired"] == 500 and gates["auc_vs_champion"]["labelled"] == 400
+    gates = _gates(_evidence())
+    assert passed(gates) and list(gates) == ["registered", "certified", "shadow_volume", "shadow_coverage",
+                                             "evidence", "auc_vs_champion", "decision_rates"]
+    auc = gates["auc_vs_champion"]
+    assert auc["delta"] == pytest.approx(-0.005) and auc["ci_low"] == -0.004 and auc["paired"] == 500
+    assert auc["detail"] == ("AUC 0.9000 vs 0.9050: difference -0.0050, 95% interval [-0.0040, -0.0060] "
+                             "(lower bound at least -0.0100)")
+    assert all(isinstance(g["detail"], str) and g["detail"] for g in gates.values())
 
 
-@pytest.mark.parametrize(("candidate", "shadow", "paired", "expected"), [
-    (None, 0, None, ["registered"]),
-    (Candidate("other", "shadow", CERTIFIED), 100, None, ["registered"]),
-    (Candidate("d", "champion", CERTIFIED), 100, None, ["registered"]),
-    (Candidate("d", "shadow", {"passed": True, "max_abs_diff": 2e-5}), 100, None, ["certified"]),
-    (Candidate("d", "shadow", {"passed": False, "max_abs_diff": 0.0}), 100, None, ["certified"]),
-    (Candidate("d", "shadow", {}), 100, None, ["certified"]),
-    (Candidate("d", "shadow", CERTIFIED), 99, None, ["shadow_volume"]),
-    (Candidate("d", "shadow", CERTIFIED), 100, _paired(0.88, 0.9), ["auc_vs_champion"]),
+@pytest.mark.parametrize(("kwargs", "expected"), [
+    ({"candidate": Candidate("other", "shadow", CERTIFIED)}, ["registered"]),
+    ({"candidate": Candidate("d", "champion", CERTIFIED)}, ["registered"]),
+    ({"candidate": Candidate("d", "shadow", {"passed": True, "max_abs_diff": 2e-5})}, ["certified"]),
+    ({"candidate": Candidate("d", "shadow", {"passed": False, "max_abs_diff": 0.0})}, ["certified"]),
+    ({"candidate": Candidate("d", "shadow", {})}, ["certified"]),
+    ({"shadow": 99}, ["shadow_volume"]),
+    ({"coverage": None}, ["shadow_coverage"]),
+    ({"coverage": Coverage(100_000, 99_899, 0)}, ["shadow_coverage"]),
+    ({"coverage": Coverage(1000, 1000, 1)}, ["shadow_coverage"]),
+    ({"evidence": _evidence(-0.0101)}, ["auc_vs_champion"]),
+    ({"evidence": _evidence(labelled=399)}, ["evidence", "auc_vs_champion"]),
+    ({"evidence": _evidence(frauds=19)}, ["evidence", "auc_vs_champion"]),
+    ({"evidence": _evidence(complete=False)}, ["auc_vs_champion"]),
+    ({"evidence": _evidence(rates=DecisionRates(500, 0.03, 0.02, 0.05, 0.05))}, ["decision_rates"]),
+    ({"evidence": _evidence(rates=DecisionRates(500, 0.02, 0.02, 0.05, 0.0349))}, ["decision_rates"]),
+    ({"evidence": _evidence(rates=DecisionRates(0, 0.0, 0.0, 0.0, 0.0))}, ["decision_rates"]),
 ])
-def test_each_gate_refuses_on_its_own(candidate: Candidate | None, shadow: int, paired: Paired | None,
-                                      expected: list[str]) -> None:
-    assert failed(evaluate(candidate, "d", POLICY, shadow_scores=shadow, paired=paired)) == expected
+def test_each_gate_refuses_on_its_own(kwargs: dict, expected: list[str]) -> None:
+    kwargs.setdefault("evidence", _evidence())
+    assert failed(_gates(**kwargs)) == expected
 
 
-def test_no_champion_or_no_mature_labels_leave_the_auc_gate_open() -> None:
-    candidate = Candidate("d", "shadow", CERTIFIED)
-    assert evaluate(candidate, "d", POLICY, shadow_scores=100)["auc_vs_champion"] == {
-        "passed": True, "detail": "no current champion"}
-    gate = evaluate(candidate, "d", POLICY, shadow_scores=100, paired=_paired(None, None))["auc_vs_champion"]
-    assert gate["passed"] and gate["detail"] == "no mature labelled applications scored by both"
+def test_unknown_model_has_only_the_registered_gate() -> None:
+    assert failed(evaluate(None, "d", POLICY)) == ["registered"]
 
 
-def test_the_tolerance_is_inclusive() -> None:
-    policy = PromotionPolicy(min_shadow=100, auc_tolerance=0.25, certification_tolerance=1e-5)
-    gate = evaluate(Candidate("d", "shadow", CERTIFIED), "d", policy, shadow_scores=100,
-                    paired=_paired(0.5, 0.75))["auc_vs_champion"]  # exactly representable: delta is -0.25
-    assert gate["passed"] and gate["delta"] == -0.25
+def test_no_labels_is_insufficient_evidence_with_the_counts() -> None:
+    """Shadow scores without mature labels used to pass the AUC gate; they refuse now."""
+    empty = Evidence(Paired(1000, 0.97, 0, None, None), 0, 0, None, True, RATES)
+    gates = _gates(empty)
+    assert failed(gates) == ["evidence", "auc_vs_champion"]
+    assert gates["evidence"]["detail"] == ("insufficient evidence: 0 mature labelled applications scored by both "
+                                           "(at least 400), 0 of them frauds (at least 20)")
+    assert gates["auc_vs_champion"]["detail"] == "insufficient evidence (see the evidence gate)"
+
+
+def test_no_champion_leaves_the_comparison_gates_open() -> None:
+    gates = _gates(None)
+    assert passed(gates)
+    for name in ("evidence", "auc_vs_champion", "decision_rates"):
+        assert gates[name] == {"passed": True, "detail": "no current champion"}
+
+
+def test_the_bounds_are_inclusive() -> None:
+    policy = PromotionPolicy(min_shadow=100, auc_tolerance=0.25, certification_tolerance=1e-5, min_labelled=400,
+                             min_frauds=20, rate_tolerance=0.5)
+    rates = DecisionRates(500, 0.03, 0.02, 0.05, 0.05)  # decline +50% of the champion's: exactly the tolerance
+    gates = _gates(_evidence(-0.25, rates=rates), policy=policy, coverage=Coverage(1000, 999, 0))
+    assert passed(gates), failed(gates)
+
+
+def test_small_rates_may_move_half_a_point() -> None:
+    gates = _gates(_evidence(rates=DecisionRates(500, 0.006, 0.001, 0.0, 0.0)))  # x6, but 0.5 points
+    assert gates["decision_rates"]["passed"]

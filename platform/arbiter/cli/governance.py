@@ -41,19 +41,15 @@ def promote(model_id: str, reason: str, force: bool) -> None:
 
     with platform_for_command() as platform:
         result = run_promotion(platform, model_id, reason=reason, actor=_actor(), force=force)
-    failed = [f"{name} ({_gate_detail(g)})" for name, g in result.gates.items() if not g["passed"]]
+    failed = [f"{name} ({g['detail']})" for name, g in result.gates.items() if not g["passed"]]
     if not result.accepted:
         raise click.ClickException(f"promotion refused (recorded): failed gates: {', '.join(failed)}; "
                                    "--force with a reason overrides")
-    note = f" (forced past: {', '.join(failed)})" if failed else ""
+    note = f" (forced past: {', '.join(name for name, g in result.gates.items() if not g['passed'])})" \
+        if failed else ""
     click.echo(f"{model_id} is now the champion of {result.record['detector']}{note}")
-
-
-def _gate_detail(gate: dict) -> str:
-    for key in ("detail", "shadow_scores", "delta", "max_abs_diff"):
-        if key in gate:
-            return f"{key} {gate[key]}" if key != "detail" else str(gate[key])
-    return "failed"
+    for name, gate in result.gates.items():
+        click.echo(f"  {'pass' if gate['passed'] else 'FAIL'}  {name:<16} {gate['detail']}")
 
 
 @click.command("rollback")

@@ -29,6 +29,7 @@ import numpy as np
 LOGIT_STEP = 0.01
 LOGIT_LIMIT = 16.0  # scores beyond 1e-7 of 0 or 1 share the outermost bins
 COARSE_BINS = 20  # score_distribution: width 0.05
+CELL_BINS = 25  # the joint grid of a pair's scores: 25 consecutive fine bins (about 0.25 in log-odds)
 
 
 COARSE_EDGES = [k / COARSE_BINS for k in range(1, COARSE_BINS)]
@@ -65,6 +66,11 @@ def score_bins(scores: Iterable[float]) -> np.ndarray:
 def coarse_bin(fine: int) -> int:
     """The 0.05-wide bin (0..19; a score of 1 counts in 19) that fine bin `fine` lies in."""
     return min(bisect_right(COARSE_EDGES, bin_low(fine)), COARSE_BINS - 1)
+
+
+def cell_of(fine: int) -> int:
+    """The cell of the paired-score grid (`evidence_pair_cells`) that fine bin `fine` lies in."""
+    return fine // CELL_BINS
 
 
 def bin_low(fine: int) -> float:
@@ -172,6 +178,7 @@ class Deltas:
     bins: dict[tuple, list[float]] = field(default_factory=dict)
     pairs: dict[tuple, list[float]] = field(default_factory=dict)
     pair_bins: dict[tuple, list[float]] = field(default_factory=dict)
+    pair_cells: dict[tuple, list[float]] = field(default_factory=dict)
     arrivals: dict[tuple, list[float]] = field(default_factory=dict)
     shadow_hours: dict[tuple, list[Any]] = field(default_factory=dict)
     drift: dict[tuple, list[float]] = field(default_factory=dict)
@@ -192,9 +199,10 @@ class Deltas:
         _add(self.pairs, (*key, challenger.decision, champion.decision, label),
              (sign, sign * (amount or 0.0), sign * (amount is None), sign * x, sign * y, sign * x * x, sign * y * y,
               sign * x * y))
-        _add(self.pair_bins, (*key, "challenger", score_bin(x), label), (sign,))
-        _add(self.pair_bins, (*key, "champion", score_bin(y), label), (sign,))
-
+        x_bin, y_bin = score_bin(x), score_bin(y)
+        _add(self.pair_bins, (*key, "challenger", x_bin, label), (sign,))
+        _add(self.pair_bins, (*key, "champion", y_bin, label), (sign,))
+        _add(self.pair_cells, (*key, cell_of(x_bin), cell_of(y_bin), label), (sign,))
 
     def arrive(self, detector: str, received_at: datetime) -> None:
         """An application stored: counted in its detector's hour of arrival."""

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from arbiter.domain.evidence import MISSING_BIN, Deltas, DriftReference, score_bins
+from arbiter.domain.evidence import CELL_BINS, MISSING_BIN, Deltas, DriftReference, score_bins
 
 SCORED = ("model_id", "score", "decision", "amount", "is_fraud", "received_at", "scored_at", "shadow")
 PAIRED = ("x_model", "x", "x_decision", "amount", "is_fraud", "y_model", "y", "y_decision")
@@ -85,6 +85,9 @@ def recount(detector: str, day: date, scored: pd.DataFrame, pairs: pd.DataFrame,
         for side, column in (("challenger", "x_bin"), ("champion", "y_bin")):
             by_side = pairs.groupby(["x_model", "y_model", column, "label"]).agg(applications=("x", "size"))
             _into(deltas.pair_bins, by_side, day, ("applications",), at=2, fixed=(side,))
+        cells = pairs.assign(x_cell=pairs["x_bin"] // CELL_BINS, y_cell=pairs["y_bin"] // CELL_BINS)
+        by_cell = cells.groupby(["x_model", "y_model", "x_cell", "y_cell", "label"]).agg(applications=("x", "size"))
+        _into(deltas.pair_cells, by_cell, day, ("applications",), at=2)
     return deltas
 
 

@@ -89,7 +89,8 @@ def promote_champion(body: ChampionRequest, request: Request, actor: str = Depen
     if not result.accepted:
         raise Conflict("promotion refused by the gates (recorded in the audit trail); "
                        "use force with a reason to override",
-                       [{"field": name, "message": "gate failed"} for name in failed(result.gates)])
+                       [{"field": name, "message": f"gate failed: {result.gates[name]['detail']}"}
+                        for name in failed(result.gates)])
     return result.record
 
 

@@ -20,7 +20,7 @@ from arbiter.config import Settings
 from arbiter.domain import gates as gate_rules
 from arbiter.domain.errors import NotFound
 from arbiter.governance.shadowing import release_queue
-from arbiter.insights.comparison import paired_comparison, shadow_volume
+from arbiter.insights.comparison import promotion_evidence, shadow_coverage, shadow_volume
 from arbiter.store import tables
 
 
@@ -37,8 +37,10 @@ class PromotionResult:
 
 
 def policy_of(settings: Settings) -> gate_rules.PromotionPolicy:
-    return gate_rules.PromotionPolicy(settings.promotion_min_shadow, settings.promotion_auc_tolerance,
-                                      settings.certification_tolerance)
+    return gate_rules.PromotionPolicy(
+        settings.promotion_min_shadow, settings.promotion_auc_tolerance, settings.certification_tolerance,
+        min_labelled=settings.promotion_min_labelled, min_frauds=settings.promotion_min_frauds,
+        rate_tolerance=settings.promotion_rate_tolerance, min_coverage=settings.promotion_min_coverage)
 
 
 def promotion_dict(p: tables.Promotion) -> dict[str, Any]:
@@ -112,13 +114,14 @@ def current_champion(session: Session, detector: str) -> tables.Model | None:
 
 def _gates(session: Session, model: tables.Model | None, detector: str, champion: tables.Model | None,
            policy: gate_rules.PromotionPolicy) -> gate_rules.Gates:
-    """The evidence for the gates: the model's facts, its shadow volume, the paired comparison."""
+    """The evidence for the gates: the model's facts, its shadow volume and coverage, and the
+    comparison with the champion on the same applications."""
     if model is None:
         return gate_rules.evaluate(None, detector, policy)
     candidate = gate_rules.Candidate(model.detector, model.status, model.certification or {})
-    shadowed = shadow_volume(session, model.id)
-    paired = paired_comparison(session, model.id, champion.id) if champion is not None else None
-    return gate_rules.evaluate(candidate, detector, policy, shadow_scores=shadowed, paired=paired)
+    evidence = promotion_evidence(session, model.id, champion.id) if champion is not None else None
+    return gate_rules.evaluate(candidate, detector, policy, shadow_scores=shadow_volume(session, model.id),
+                               coverage=shadow_coverage(session, model.id), evidence=evidence)
 
 
 def _lock_detector(session: Session, detector: str) -> None:

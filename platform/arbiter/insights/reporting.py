@@ -6,6 +6,7 @@ SQL with a `:since` bound), so the terminal, the page and a strategist's own que
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -160,10 +161,15 @@ def latest_drift(conn: Connection, window: Window) -> list[dict[str, Any]]:
 
 
 def promotions(conn: Connection, window: Window, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest promotions and rollbacks, each with its gates' verdicts, figures and details."""
     where, params = _where(window)
-    return _rows(conn, f"""
-        SELECT id, detector, action, model_id, previous_model_id, accepted, forced, actor, reason, created_at
+    rows = _rows(conn, f"""
+        SELECT id, detector, action, model_id, previous_model_id, accepted, forced, actor, reason, created_at, gates
         FROM promotions WHERE {where} ORDER BY created_at DESC, id DESC LIMIT {int(limit)}""", **params)
+    for row in rows:  # a JSON column reads back as text through a plain statement on SQLite
+        if isinstance(row["gates"], str):
+            row["gates"] = json.loads(row["gates"])
+    return rows
 
 
 def roc_curves(conn: Connection, window: Window) -> dict[str, dict[str, Any]]:

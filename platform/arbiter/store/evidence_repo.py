@@ -42,6 +42,7 @@ VALUES = {
     "evidence_bins": ("applications",),
     "evidence_pairs": ("applications", "amount", "without_amount", "sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy"),
     "evidence_pair_bins": ("applications",),
+    "evidence_pair_cells": ("applications",),
     "evidence_arrivals": ("applications",),
     "evidence_shadow_hours": ("scored",),
     "evidence_drift": ("applications",),
@@ -128,6 +129,7 @@ def _by_table(deltas: Deltas) -> tuple[tuple[Table, dict[tuple, list[float]]], .
     """Each aggregate table with its changes, in one fixed order (the order locks are taken in)."""
     return ((tables.EvidenceDecision.__table__, deltas.decisions), (tables.EvidenceBin.__table__, deltas.bins),
             (tables.EvidencePair.__table__, deltas.pairs), (tables.EvidencePairBin.__table__, deltas.pair_bins),
+            (tables.EvidencePairCell.__table__, deltas.pair_cells),
             (tables.EvidenceArrival.__table__, deltas.arrivals),
             (tables.EvidenceShadowHour.__table__, deltas.shadow_hours), (tables.EvidenceDrift.__table__, deltas.drift))
 
@@ -262,6 +264,7 @@ def _with_champion(query: Select) -> Select:
 
 
 AGGREGATES = (tables.EvidenceDecision, tables.EvidenceBin, tables.EvidencePair, tables.EvidencePairBin,
+              tables.EvidencePairCell,
               tables.EvidenceArrival, tables.EvidenceShadowHour, tables.EvidenceDrift)
 
 

@@ -332,6 +332,23 @@ class EvidencePairBin(Base):
     applications: Mapped[int] = mapped_column(Integer)
 
 
+class EvidencePairCell(Base):
+    """Per pair and day, the paired applications by label state on a grid of both scores (cells of
+    `CELL_BINS` fine bins each side): the joint counts the DeLong interval of the AUC difference
+    takes its covariance from."""
+
+    __tablename__ = "evidence_pair_cells"
+    __table_args__ = (Index(None, "detector", "day"),)
+    challenger_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    champion_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    challenger_cell: Mapped[int] = mapped_column(Integer, primary_key=True)
+    champion_cell: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(8), primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    applications: Mapped[int] = mapped_column(Integer)
+
+
 class EvidenceArrival(Base):
     """Per detector and UTC hour: the applications stored (`shadow_coverage`'s published count)."""
 

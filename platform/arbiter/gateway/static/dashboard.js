@@ -162,13 +162,19 @@
     return box;
   }
 
+  function gateLines(gates) {
+    return Object.entries(gates || {}).map(([name, g]) =>
+      (g.passed ? "\u2713 " : "\u2717 ") + name + (g.detail ? ": " + g.detail : "")).join("\n");
+  }
+
   function promotionsCard(section) {
     const box = card("Promotion history (audit trail)", true);
     if (!section.promotions.length) return empty(box, "no promotion or rollback on record");
-    box.appendChild(table(["when", "action", "model", "previous", "outcome", "actor", "reason"],
+    box.appendChild(table(["when", "action", "model", "previous", "outcome", "actor", "reason", "gates"],
       section.promotions.map((r) => [r.created_at.slice(0, 19).replace("T", " "), r.action, r.model_id,
         r.previous_model_id, { text: r.accepted ? (r.forced ? "forced" : "accepted") : "refused", cls: r.accepted ? "" : "refused" },
-        r.actor, { text: r.reason, cls: "text" }]), ["text", "text", "text", "text", "text", "text", "text"]));
+        r.actor, { text: r.reason, cls: "text" }, { text: gateLines(r.gates), cls: "text gates" }]),
+      ["text", "text", "text", "text", "text", "text", "text", "text"]));
     return box;
   }
 
