@@ -212,6 +212,10 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
             # out-of-sample scores: in-sample ones of a forest are far more confident than production's
             "drift_reference": drift_reference(detector, valid_scores, "validation", features.training_stats,
                                                ranked(importance)),
+            # the validation scores' distribution (the score at each 0.1% level): what a strategy that
+            # matches the champion's review and decline rates is derived from at registration
+            "score_quantiles": {"window": "validation", "scores": [
+                float(s) for s in np.quantile(np.asarray(valid_scores, dtype=float), np.linspace(0, 1, 1001))]},
         }
         bundle_dir = write_bundle(out_dir, manifest, staged)
     except BaseException:

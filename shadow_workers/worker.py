@@ -275,7 +275,7 @@ class Worker:
             challengers = self.selection.challengers(session)
             former = [m for m in self.selection.former_challengers(session)
                       if first or topology.shadow_queue(m.id) in self._handlers]
-            strategies = {d: config_repo.strategy_in_force(session, d) for d in {m.detector for m in challengers}}
+            strategies = {m.id: config_repo.model_strategy_in_force(session, m) for m in challengers}
         prefetch = self.options.batch_size * 2
         if self.selection.recorder and topology.RECORDER_QUEUE not in self._handlers:
             self._handlers[topology.RECORDER_QUEUE] = RecorderHandler(topology.RECORDER_QUEUE, self.codec,
@@ -285,9 +285,9 @@ class Worker:
             queue = topology.shadow_queue(model.id)
             handler = self._handlers.get(queue)
             if isinstance(handler, ChallengerHandler):
-                handler.strategy = strategies[model.detector]
+                handler.strategy = strategies[model.id]
                 continue
-            self._consume_challenger(model, strategies[model.detector], declare=True)
+            self._consume_challenger(model, strategies[model.id], declare=True)
         for model in former:
             self._drain(model)
 
@@ -318,7 +318,7 @@ class Worker:
             log.info("%s left shadow mode; its queue is drained and deleted", model.id)
             return
         with self.platform.sessions() as session:
-            strategy = config_repo.strategy_in_force(session, model.detector)
+            strategy = config_repo.model_strategy_in_force(session, model)
         self._consume_challenger(model, strategy, declare=False)
 
     def _runtime(self, model: tables.Model) -> Runtime | None:

@@ -509,3 +509,55 @@ def test_logs_carry_no_pii(client: TestClient, app_logreg_bundle: Path, caplog: 
 def _one(session: Any, table: Any, application_id: str) -> Any:
     """The row of `application_id` (the primary key also holds the moment it arrived)."""
     return session.scalars(select(table).where(table.application_id == application_id)).one()
+
+
+def test_each_model_has_its_own_strategy_and_promotion_hands_it_over(platform: Platform, client: TestClient,
+                                                                     tx_logreg_bundle: Path) -> None:
+    from arbiter.domain.strategies import rates_under
+
+    rf = "card-transactions-rf.v1"
+    first = client.get(f"/admin/v1/models/{rf}/strategy", headers=ADMIN).json()
+    assert (first["review_threshold"], first["decline_threshold"]) == (0.5, 0.8)
+    assert first["basis"] == {"method": "detector strategy", "strategy_version": 1, "why": "no champion to match"}
+    r = promote(client, "card-transactions", rf)
+    assert (r.json()["previous_strategy_version"], r.json()["strategy_version"]) == (1, 1)  # same thresholds
+
+    logreg = register_bundle(platform, tx_logreg_bundle).model
+    own = client.get(f"/admin/v1/models/{logreg.id}/strategy", headers=ADMIN).json()
+    assert own["basis"]["method"] == "matched rates" and own["in_force"] == "its shadow decisions"
+    assert own["basis"]["source"] == f"{rf} on its validation window under the detector's strategy v1"
+    with platform.sessions() as session:
+        champion_q = session.get(tables.Model, rf).manifest["score_quantiles"]["scores"]
+    mine_q = logreg.manifest["score_quantiles"]["scores"]
+    wanted = rates_under(champion_q, 0.5, 0.8)
+    got = rates_under(mine_q, own["review_threshold"], own["decline_threshold"])
+    assert got == pytest.approx(wanted, abs=0.002)  # the same review and decline rates, on its own scale
+    assert (own["basis"]["review_rate"], own["basis"]["decline_rate"]) == pytest.approx(wanted)
+
+    champion_view = client.get(f"/admin/v1/models/{rf}/strategy", headers=ADMIN).json()
+    assert champion_view["in_force"] == "the detector's strategy (champion)"
+    r = client.put(f"/admin/v1/models/{rf}/strategy", headers=ADMIN,
+                   json={"review_threshold": 0.1, "decline_threshold": 0.2})
+    assert r.status_code == 409 and "PUT /admin/v1/detectors/card-transactions/strategy" in r.json()["detail"]
+    r = client.put(f"/admin/v1/models/{logreg.id}/strategy", headers=ADMIN,
+                   json={"review_threshold": 0.9, "decline_threshold": 0.2})
+    assert r.status_code == 422
+    assert client.get("/admin/v1/models/nope.v1/strategy", headers=ADMIN).status_code == 404
+    r = client.put(f"/admin/v1/models/{logreg.id}/strategy", headers=ADMIN,
+                   json={"review_threshold": 0.25, "decline_threshold": 0.55, "note": "tuned"})
+    assert r.status_code == 200 and r.json()["version"] == 2 and r.json()["basis"] == {"method": "set by hand"}
+
+    r = promote(client, "card-transactions", logreg.id)  # forced: no shadow evidence here
+    assert (r.json()["previous_strategy_version"], r.json()["strategy_version"]) == (1, 2)
+    detector = client.get("/admin/v1/detectors/card-transactions/strategy", headers=ADMIN).json()
+    assert (detector["version"], detector["review_threshold"], detector["decline_threshold"]) == (2, 0.25, 0.55)
+    kept = client.get(f"/admin/v1/models/{rf}/strategy", headers=ADMIN).json()
+    assert (kept["review_threshold"], kept["decline_threshold"], kept["basis"]["method"]) == (
+        0.5, 0.8, "detector strategy")  # the thresholds it decided with, kept as its own
+
+    r = client.post("/admin/v1/champion/rollback", headers=ADMIN,
+                    json={"detector": "card-transactions", "reason": "back"})
+    assert r.status_code == 200 and r.json()["model_id"] == rf
+    assert (r.json()["previous_strategy_version"], r.json()["strategy_version"]) == (2, 3)
+    detector = client.get("/admin/v1/detectors/card-transactions/strategy", headers=ADMIN).json()
+    assert (detector["version"], detector["review_threshold"], detector["decline_threshold"]) == (3, 0.5, 0.8)

@@ -42,15 +42,30 @@ def _assert_exact(rig: ShadowRig, counts: dict[str, int], expected: int) -> None
 
 
 def test_every_application_is_decided_once_and_shadowed_by_every_challenger(rig: ShadowRig) -> None:
+    """...and each challenger's would-be decisions follow its own thresholds."""
+    own = rig.challengers[-1]
+    r = rig.client.put(f"/admin/v1/models/{own}/strategy", headers=ADMIN,
+                       json={"review_threshold": 0.3, "decline_threshold": 0.6, "note": "its own scale"})
+    assert r.status_code == 200 and r.json()["version"] == 2, r.text
     rig.start_worker()
     statuses = [rig.score(app) for app in rig.applications(N, "exact")]
     assert statuses.count(200) == N
     _assert_exact(rig, rig.wait_for(N), N)
     with rig.platform.engine.connect() as conn:
         decided = dict(conn.execute(text("SELECT model_id IS NULL, count(*) FROM decisions GROUP BY 1")).all())
-        strategies = conn.execute(text("SELECT DISTINCT strategy_version FROM shadow_scores")).scalars().all()
+        versions = dict(conn.execute(text(
+            "SELECT model_id, MIN(strategy_version) FROM shadow_scores "
+            "GROUP BY model_id HAVING MIN(strategy_version) = MAX(strategy_version)")).all())
+        thresholds = {m: (r, d) for m, r, d in conn.execute(text(
+            "SELECT model_id, review_threshold, decline_threshold FROM model_strategies s WHERE version = "
+            "(SELECT MAX(version) FROM model_strategies WHERE model_id = s.model_id)"))}
+        stored = conn.execute(text("SELECT model_id, score, decision FROM shadow_scores")).all()
     assert decided.get(False, 0) > 0 and sum(decided.values()) == N  # champion scores, plus rule hits
-    assert strategies == [1]
+    assert versions == {m: 2 if m == own else 1 for m in rig.challengers}
+    assert thresholds[own] == (0.3, 0.6)
+    for model_id, score, decision in stored:
+        review, decline = thresholds[model_id]
+        assert decision == ("decline" if score >= decline else "review" if score >= review else "approve")
 
 
 def test_a_worker_killed_mid_stream_or_stopped_loses_and_duplicates_nothing(rig: ShadowRig) -> None:

@@ -28,6 +28,7 @@ from arbiter.cli.progress import stage_bar
 from arbiter.cli.replay import summary_lines
 from arbiter.cli.replay_engine import ReplayOptions, read_rows, replay
 from arbiter.cli.report import render
+from arbiter.governance.model_strategies import model_strategy
 from arbiter.governance.promotion import promote
 from arbiter.governance.registry import register_bundle
 from arbiter.governance.shadowing import change_shadow
@@ -144,14 +145,19 @@ def _prepare_detector(platform: Platform, name: str, challengers: tuple[str, ...
         registered[recipe] = model.id
         click.echo(f"  {model.id:<42} validation AUC {result.manifest['metrics']['validation']['roc_auc']:.4f}  "
                    f"certified ({model.runtime}) max |diff| {model.certification['max_abs_diff']:.1e}  "
-                   f"trained in {result.seconds:.1f}s")
-    promote(platform, registered[CHAMPION_RECIPE], actor="demo", force=True,
-            reason="demo: first champion, no shadow history yet")
+                   f"trained in {result.seconds:.1f}s  strategy {_thresholds(platform, model.id)}")
+        if recipe == CHAMPION_RECIPE:  # first: each challenger's thresholds then match the champion's rates
+            promote(platform, model.id, actor="demo", force=True, reason="demo: first champion, no shadow history yet")
     for recipe in challengers:
         change_shadow(platform, registered[recipe], True)  # binds the challenger's queue, then opens its window
     click.echo(f"  {registered[CHAMPION_RECIPE]} -> champion (forced: no shadow history yet, on record); "
                f"in shadow mode: {', '.join(registered[r] for r in challengers)}")
     return replay_file
+
+
+def _thresholds(platform: Platform, model_id: str) -> str:
+    strategy = model_strategy(platform, model_id)
+    return f"review >= {strategy['review_threshold']:.3g}, decline >= {strategy['decline_threshold']:.3g}"
 
 
 def _mature_at_once(platform: Platform) -> None:

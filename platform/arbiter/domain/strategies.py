@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
 DEFAULT_REVIEW = 0.5
@@ -24,6 +26,31 @@ class Strategy:
         if score >= self.review_threshold:
             return "review"
         return "approve"
+
+
+def rates_under(quantiles: Sequence[float], review: float, decline: float) -> tuple[float, float]:
+    """(review rate, decline rate) of a score distribution given as `quantiles` (the scores at
+    evenly spaced levels 0..1) under thresholds `review` and `decline`."""
+    scores = np.asarray(quantiles, dtype=float)
+    levels = np.linspace(0.0, 1.0, len(scores))
+
+    def share_at_or_above(threshold: float) -> float:
+        # the lowest level whose score reaches the threshold (ties: all of them are at or above)
+        reached = np.nonzero(scores >= threshold)[0]
+        return 0.0 if len(reached) == 0 else float(1.0 - levels[reached[0]])
+
+    declined = share_at_or_above(decline)
+    return max(share_at_or_above(review) - declined, 0.0), declined
+
+
+def matched_thresholds(quantiles: Sequence[float], review_rate: float, decline_rate: float) -> tuple[float, float]:
+    """(review, decline) thresholds that give a score distribution (`quantiles`, as above) these
+    review and decline rates: the scores at levels 1 - decline_rate and 1 - decline_rate - review_rate."""
+    scores = np.asarray(quantiles, dtype=float)
+    levels = np.linspace(0.0, 1.0, len(scores))
+    decline = float(np.interp(min(max(1.0 - decline_rate, 0.0), 1.0), levels, scores))
+    review = float(np.interp(min(max(1.0 - decline_rate - review_rate, 0.0), 1.0), levels, scores))
+    return min(max(review, 0.0), 1.0), min(max(decline, review, 0.0), 1.0)
 
 
 class StrategyInput(BaseModel):

@@ -21,7 +21,7 @@ from arbiter.domain.rules import RuleSetInput
 from arbiter.domain.strategies import StrategyInput
 from arbiter.gateway.auth import check_admin
 from arbiter.gateway.http import HttpError
-from arbiter.governance import configuration, promotion, registry, shadowing
+from arbiter.governance import configuration, model_strategies, promotion, registry, shadowing
 from arbiter.governance.configuration import known_detector
 
 UPLOAD_LIMIT = 512 * 1024 * 1024
@@ -80,6 +80,17 @@ def start_shadow(model_id: str, request: Request) -> dict[str, Any]:
 @router.delete("/models/{model_id}/shadow")
 def stop_shadow(model_id: str, request: Request) -> dict[str, Any]:
     return registry.model_dict(shadowing.change_shadow(_platform(request), model_id, False))
+
+
+@router.get("/models/{model_id}/strategy")
+def get_model_strategy(model_id: str, request: Request) -> dict[str, Any]:
+    return model_strategies.model_strategy(_platform(request), model_id)
+
+
+@router.put("/models/{model_id}/strategy")
+def put_model_strategy(model_id: str, body: StrategyInput, request: Request,
+                       actor: str = Depends(admin_actor)) -> Any:
+    return model_strategies.change_model_strategy(_platform(request), model_id, body, actor=actor)
 
 
 @router.post("/champion")

@@ -19,6 +19,7 @@ from arbiter.bootstrap import Platform
 from arbiter.config import Settings
 from arbiter.domain import gates as gate_rules
 from arbiter.domain.errors import NotFound
+from arbiter.governance.model_strategies import hand_over
 from arbiter.governance.shadowing import release_queue
 from arbiter.insights.comparison import promotion_evidence, shadow_coverage, shadow_volume
 from arbiter.store import tables
@@ -46,7 +47,8 @@ def policy_of(settings: Settings) -> gate_rules.PromotionPolicy:
 def promotion_dict(p: tables.Promotion) -> dict[str, Any]:
     return {"id": p.id, "detector": p.detector, "action": p.action, "model_id": p.model_id,
             "previous_model_id": p.previous_model_id, "accepted": p.accepted, "forced": p.forced,
-            "gates": p.gates, "actor": p.actor, "reason": p.reason, "created_at": p.created_at.isoformat()}
+            "gates": p.gates, "actor": p.actor, "reason": p.reason, "created_at": p.created_at.isoformat(),
+            "strategy_version": p.strategy_version, "previous_strategy_version": p.previous_strategy_version}
 
 
 def promote(platform: Platform, model_id: str, *, reason: str, actor: str, force: bool = False,
@@ -71,6 +73,7 @@ def promote(platform: Platform, model_id: str, *, reason: str, actor: str, force
         session.add(record)
         was_challenger = model is not None and model.status == "shadow"
         if accepted and model is not None:
+            record.previous_strategy_version, record.strategy_version = hand_over(session, champion, model, actor=actor)
             _swap(session, champion, model)
         session.flush()
         result = PromotionResult(accepted, promotion_dict(record))
@@ -84,7 +87,8 @@ def rollback(platform: Platform, detector: str, *, reason: str, actor: str) -> P
     with platform.sessions() as session, session.begin():
         _lock_detector(session, detector)
         champion = current_champion(session, detector)
-        previous = _predecessor(session, detector, champion)
+        undone = _last_promotion_of(session, detector, champion)
+        previous = session.get(tables.Model, undone.previous_model_id) if undone and undone.previous_model_id else None
         gates = {"previous_champion": {"passed": previous is not None,
                                        "detail": previous.id if previous else "no earlier champion to return to"}}
         record = tables.Promotion(detector=detector, action="rollback", model_id=previous.id if previous else None,
@@ -93,6 +97,8 @@ def rollback(platform: Platform, detector: str, *, reason: str, actor: str) -> P
                                   reason=reason)
         session.add(record)
         if previous is not None:
+            record.previous_strategy_version, record.strategy_version = hand_over(
+                session, champion, previous, actor=actor, restore=undone.previous_strategy_version if undone else None)
             _swap(session, champion, previous)
         session.flush()
         return PromotionResult(previous is not None, promotion_dict(record))
@@ -133,16 +139,15 @@ def _lock_detector(session: Session, detector: str) -> None:
         raise NotFound(f"unknown detector {detector!r}")
 
 
-def _predecessor(session: Session, detector: str, champion: tables.Model | None) -> tables.Model | None:
-    """The champion before `champion`: rollbacks walk back through promotions; they do not toggle
-    between the last two models."""
+def _last_promotion_of(session: Session, detector: str, champion: tables.Model | None) -> tables.Promotion | None:
+    """The accepted promotion that made `champion` champion: rollbacks walk back through promotions
+    (they do not toggle between the last two models), restoring the model and the strategy before it."""
     if champion is None:
         return None
-    last = session.scalars(select(tables.Promotion).where(
+    return session.scalars(select(tables.Promotion).where(
         tables.Promotion.detector == detector, tables.Promotion.accepted.is_(True),
         tables.Promotion.action == "promote", tables.Promotion.model_id == champion.id)
         .order_by(tables.Promotion.id.desc()).limit(1)).first()
-    return session.get(tables.Model, last.previous_model_id) if last and last.previous_model_id else None
 
 
 def _swap(session: Session, old: tables.Model | None, new: tables.Model) -> None:

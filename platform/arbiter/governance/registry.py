@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arbiter.bootstrap import Platform
 from arbiter.domain.errors import RegistrationError
+from arbiter.governance.model_strategies import initial_strategy
 from arbiter.store import models_repo, tables
 from models.bundle import bundle_digest, verify_bundle
 from models.certification import certify
@@ -118,6 +119,7 @@ def _insert_row(factory: sessionmaker[Session], manifest: dict, digest: str, tar
                 session.flush()
                 session.add_all(tables.ModelReferenceBin(model_id=row.id, **bin_row)
                                 for bin_row in reference_rows(manifest.get("drift_reference")))
+                initial_strategy(session, row, actor=actor)
             return row
         except IntegrityError:
             if attempt == 2:

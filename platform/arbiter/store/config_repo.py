@@ -30,6 +30,11 @@ def current_strategy(session: Session, detector: str) -> tables.Strategy | None:
     return _latest(session, tables.Strategy, detector)
 
 
+def strategy_version(session: Session, detector: str, version: int) -> tables.Strategy | None:
+    s = tables.Strategy
+    return session.scalars(select(s).where(s.detector == detector, s.version == version)).first()
+
+
 def as_strategy(row: tables.Strategy) -> Strategy:
     return Strategy(row.detector, row.version, row.review_threshold, row.decline_threshold)
 
@@ -47,6 +52,31 @@ def add_strategy(session: Session, detector: str, review: float, decline: float,
     session.add(row)
     session.flush()
     return row
+
+
+def model_strategy(session: Session, model_id: str) -> tables.ModelStrategy | None:
+    """`model_id`'s latest thresholds (None: it has none on record)."""
+    m = tables.ModelStrategy
+    return session.scalars(select(m).where(m.model_id == model_id).order_by(m.version.desc()).limit(1)).first()
+
+
+def add_model_strategy(session: Session, model_id: str, review: float, decline: float, *, basis: dict[str, Any],
+                       note: str = "", actor: str = "system") -> tables.ModelStrategy:
+    m = tables.ModelStrategy
+    version = (session.scalar(select(func.max(m.version)).where(m.model_id == model_id)) or 0) + 1
+    row = m(model_id=model_id, version=version, review_threshold=review, decline_threshold=decline, basis=basis,
+            note=note, created_by=actor)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def model_strategy_in_force(session: Session, model: tables.Model) -> Strategy:
+    """The thresholds `model` decides with in shadow mode: its own, or its detector's when it has none."""
+    row = model_strategy(session, model.id)
+    if row is None:
+        return strategy_in_force(session, model.detector)
+    return Strategy(model.detector, row.version, row.review_threshold, row.decline_threshold)
 
 
 def current_rules(session: Session, detector: str) -> tables.RuleSet | None:

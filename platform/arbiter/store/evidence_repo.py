@@ -268,6 +268,16 @@ AGGREGATES = (tables.EvidenceDecision, tables.EvidenceBin, tables.EvidencePair, 
               tables.EvidenceArrival, tables.EvidenceShadowHour, tables.EvidenceDrift)
 
 
+def decision_shares(session: Session, model_id: str, since: date) -> tuple[int, dict[str, float]]:
+    """How many applications `model_id` decided from day `since` on, and the share of each decision."""
+    e = tables.EvidenceDecision
+    counts = {decision: int(n) for decision, n in session.execute(
+        select(e.decision, func.sum(e.applications)).where(e.model_id == model_id, e.day >= since)
+        .group_by(e.decision))}
+    total = sum(counts.values())
+    return total, {d: n / total for d, n in counts.items()} if total else {}
+
+
 def arrival_span(session: Session, detector: str) -> tuple[datetime, datetime] | None:
     """The first and last arrival of `detector`'s applications (None: none stored)."""
     a = tables.Application

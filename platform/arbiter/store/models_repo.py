@@ -45,3 +45,9 @@ def list_models(session: Session, detector: str | None = None) -> list[tables.Mo
 def bundle_path(registry_dir: Path, model: tables.Model) -> Path:
     """Where a registered model's bundle lives."""
     return Path(registry_dir) / model.location
+
+
+def champion_of(session: Session, detector: str) -> tables.Model | None:
+    """`detector`'s champion now (None: it has none)."""
+    return session.scalars(select(tables.Model).where(tables.Model.detector == detector,
+                                                      tables.Model.status == "champion")).first()

@@ -99,6 +99,29 @@ class Promotion(Base):
     actor: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    strategy_version: Mapped[int | None] = mapped_column(Integer, doc="the detector's strategy after it")
+    previous_strategy_version: Mapped[int | None] = mapped_column(Integer, doc="the detector's strategy before it")
+
+
+class ModelStrategy(Base):
+    """A model's own versioned thresholds: the decisions it would make in shadow mode, and the
+    detector's strategy once it is promoted. `basis` says how they were chosen."""
+
+    __tablename__ = "model_strategies"
+    __table_args__ = (
+        Index(None, "model_id", "version", unique=True),
+        CheckConstraint("review_threshold >= 0 AND review_threshold <= decline_threshold "
+                        "AND decline_threshold <= 1", name="model_thresholds"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
+    version: Mapped[int]
+    review_threshold: Mapped[float] = mapped_column(Float)
+    decline_threshold: Mapped[float] = mapped_column(Float)
+    basis: Mapped[dict[str, Any]]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(128), default="system")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Strategy(Base):
