@@ -81,7 +81,8 @@ def test_dashboard_draws_every_chart_offline(platform: Platform, cli_env: dict[s
             assert chart["painted"] > 1000, f"{name} drew nothing on its canvas"
         assert charts["roc"]["points"] >= 3 * 3  # a curve per model, plus the chance line
         assert "champion m-champ (rf): 400 decided" in text
-        for expected in ("m-good", "m-weak", "first champion", "V14", "agreement"):
+        for expected in ("m-good", "m-weak", "first champion", "V14", "agreement", "Swap sets",
+                         "champion approved, challenger declines", "recall at champion's decline rate"):
             assert expected in text, expected
         assert watch.errors == []
         hosts = {urlparse(u).netloc for u in watch.requests if not u.startswith("data:")}

@@ -144,6 +144,45 @@ def test_promotion_evidence_has_the_views_aucs_and_delongs_interval(db: Platform
         assert evidence.rates.paired == len(labels)
 
 
+def test_swap_sets_and_recall_at_the_champions_decline_rate_by_hand(db: Platform) -> None:
+    from arbiter.insights.reporting import Window, report
+
+    cases = [  # id, champion score, challenger score, label, amount
+        ("a1", 0.1, 0.9, True, 100.0), ("a2", 0.2, 0.85, False, 50.0), ("a3", 0.3, 0.95, False, 20.0),
+        ("a4", 0.9, 0.1, True, 500.0), ("a5", 0.85, 0.2, False, 30.0), ("a6", 0.1, 0.1, False, 10.0),
+        ("a7", 0.1, 0.9, None, 70.0), ("a8", 0.6, 0.9, False, 5.0)]
+
+    def decide(score: float) -> str:
+        return "decline" if score >= 0.8 else "review" if score >= 0.5 else "approve"
+    with db.engine.begin() as conn:
+        add_model(conn, "m-champ", status="champion")
+        add_model(conn, "m-chal")
+        add_scores(conn, "m-chal", [(a, OLD, x, decide(x), y, amount) for a, _, x, y, amount in cases])
+        for a, s, *_ in cases:
+            conn.execute(insert(tables.Decision).values(
+                application_id=a, detector="card-transactions", model_id="m-champ", score=s, decision=decide(s),
+                reasons=[], strategy_version=1, rules_version=1, decided_at=OLD))
+    rebuild(db)
+    with db.engine.connect() as conn:
+        rows = {r["swap"]: dict(r) for r in conn.execute(text("SELECT * FROM swap_sets")).mappings()}
+        entry = report(conn, db.engine.dialect.name, Window())[0]
+    assert {k: rows["challenger_declines"][k] for k in ("applications", "labelled", "frauds", "fraud_amount",
+                                                        "false_declines", "unlabelled", "cost_difference")} == {
+        "applications": 4, "labelled": 3, "frauds": 1, "fraud_amount": 100.0, "false_declines": 2, "unlabelled": 1,
+        "cost_difference": 2 * 25.0 - 1000.0}  # two false declines more, one fraud caught
+    assert {k: rows["challenger_approves"][k] for k in ("applications", "labelled", "frauds", "fraud_amount",
+                                                        "false_declines", "cost_difference")} == {
+        "applications": 2, "labelled": 2, "frauds": 1, "fraud_amount": 500.0, "false_declines": 1,
+        "cost_difference": 1000.0 - 25.0}  # one fraud let through, one false decline spared
+    challenger = entry.challengers[0]
+    assert [s["swap"] for s in challenger["swap_sets"]] == ["challenger_approves", "challenger_declines"]
+    # the champion declines 2 of the 7 labelled; the challenger's top 2: a3 (legit), then half of the
+    # 0.9 bin that holds a1 (fraud) and a8 (legit): half a fraud of two
+    assert challenger["champion_decline_rate"] == pytest.approx(2 / 7)
+    assert challenger["challenger_recall"] == pytest.approx(0.25)
+    assert challenger["champion_recall"] == pytest.approx(0.5)
+
+
 def test_score_distribution_bins_every_score_once(db: Platform) -> None:
     import numpy as np
 

@@ -44,6 +44,28 @@ def _challenger_table(rows: list[dict[str, Any]]) -> str:
                     colalign=("left", "left", *["right"] * (len(headers) - 2)))
 
 
+SWAPS = {"challenger_declines": "champion approved, challenger declines",
+         "challenger_approves": "champion declined, challenger approves"}
+
+
+def _swap_table(rows: list[dict[str, Any]]) -> str:
+    from tabulate import tabulate
+
+    headers = ["challenger", "swap set", "applications", "labelled", "frauds", "fraud amount", "false declines",
+               "cost difference", "recall at champion's decline rate"]
+    body = []
+    for r in rows:
+        recall = (f"{_pct(r['challenger_recall'])} vs {_pct(r['champion_recall'])} "
+                  f"(at {_pct(r['champion_decline_rate'])})")
+        for s in r["swap_sets"] or [None]:
+            body.append([r["challenger_id"], "-", "0", "-", "-", "-", "-", "-", recall] if s is None else
+                        [r["challenger_id"], SWAPS[s["swap"]], f"{s['applications']:,}", f"{s['labelled']:,}",
+                         f"{s['frauds']:,}", f"{s['fraud_amount']:,.2f}", f"{s['false_declines']:,}",
+                         f"{s['cost_difference']:+,.0f}", recall])
+    return tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True,
+                    colalign=("left", "left", *["right"] * (len(headers) - 2)))
+
+
 @click.command("report")
 @click.option("--detector", type=click.Choice(sorted(DETECTORS)), help="one detector (default: all)")
 @click.option("--since", "since_text", metavar="T",
@@ -55,7 +77,12 @@ def report(detector: str | None, since_text: str | None, as_json: bool) -> None:
     Columns: paired applications; agreement of decisions; how many the challenger would have
     declined (+decline) or not (-decline) where the champion did otherwise, and the same for
     approve; correlation of scores; mature labelled and still immature pairs; both AUCs on the
-    same labelled applications and the difference (challenger minus champion)."""
+    same labelled applications and the difference (challenger minus champion).
+
+    Swap sets: the applications one would approve and the other decline, with their mature
+    frauds, fraud amount, false declines and the cost difference (challenger minus champion,
+    under view_settings' costs; negative favours the challenger); and each model's recall if it
+    declined the share of labelled applications the champion declines."""
     from arbiter.insights.reporting import Window, comparison_report, parse_since
 
     window = Window(detector, parse_since(since_text) if since_text else None)
@@ -80,5 +107,8 @@ def render(entries: list[Any], scope: str) -> list[str]:
         lines.append(_champion_line(entry))
         lines.append(_challenger_table(entry.challengers) if entry.challengers else
                      "  no challenger has scored the applications this champion decided")
+        if entry.challengers:
+            lines += ["", "Swap sets (mature labels; cost: challenger minus champion):",
+                      _swap_table(entry.challengers)]
         lines.append("")
     return lines

@@ -103,6 +103,25 @@ def auc_from_bins(counts: Mapping[int, tuple[int, int]]) -> BinnedAuc:
     return BinnedAuc(correct / pairs, 0.5 * tied / pairs, positives, negatives)
 
 
+def recall_at_rate(counts: Mapping[int, tuple[int, int]], rate: float) -> float | None:
+    """The share of frauds among the top `rate` of applications by score (`counts`: bin -> (frauds,
+    legitimate)): a model's recall if it declined as many applications as the one whose rate this is.
+    The bin the cut falls in counts in proportion (its scores are taken as spread evenly)."""
+    frauds = sum(p for p, _ in counts.values())
+    total = frauds + sum(n for _, n in counts.values())
+    if frauds == 0 or total == 0:
+        return None
+    left, caught = rate * total, 0.0
+    for b in sorted(counts, reverse=True):
+        p, n = counts[b]
+        if left <= 0:
+            break
+        share = min(1.0, left / (p + n)) if p + n else 0.0
+        caught += share * p
+        left -= p + n
+    return caught / frauds
+
+
 def day_of(moment: datetime) -> date:
     """The UTC day an application arrived (naive times are UTC, as SQLite hands them back)."""
     return (moment if moment.tzinfo is None else moment.astimezone(UTC)).date()

@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, Date, DateTime, bindparam, text
 
 from arbiter.bootstrap import Platform
+from arbiter.domain.evidence import recall_at_rate
 from arbiter.insights.views import select_sql
+from arbiter.store.dialect_sql import expand
 
 ROC_BUCKETS = 200  # the ROC curve's thresholds: scores bucketed to 1/200, counted in SQL
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhm])\s*$")
@@ -114,6 +116,44 @@ def comparison(conn: Connection, dialect: str, window: Window) -> list[dict[str,
         WHERE {where} ORDER BY c.detector, c.auc_delta DESC, c.challenger_id""", **params)
 
 
+def swap_sets(conn: Connection, dialect: str, window: Window) -> list[dict[str, Any]]:
+    """`swap_sets` over the window."""
+    body = select_sql("swap_sets", dialect, since=window.since is not None)
+    where, params = _where(window, detector="s.detector")
+    if window.since:
+        params["since"] = window.since_day
+    return _rows(conn, f"SELECT s.* FROM ({body}) s WHERE {where} ORDER BY s.challenger_id, s.swap", **params)
+
+
+_MATURE_DAY = "day <= DAY_OF(MATURE_BEFORE((SELECT label_maturity_days FROM view_settings WHERE id = 1)))"
+
+
+def recalls_at_champion_rate(conn: Connection, dialect: str, window: Window) -> dict[tuple[str, str], dict]:
+    """Per (challenger, champion): on the mature labelled applications both scored, the champion's
+    decline rate and each model's recall when declining that share of them (from the fine bins)."""
+    where, params = _where(window, day="day")
+    mature = expand(_MATURE_DAY, dialect)
+    rates = {(x, y): (float(d) / float(n) if n else None) for x, y, d, n in conn.execute(text(f"""
+        SELECT challenger_id, champion_id,
+               SUM(CASE WHEN champion_decision = 'decline' THEN applications ELSE 0 END), SUM(applications)
+        FROM evidence_pairs WHERE label <> 'none' AND {mature} AND {where}
+        GROUP BY challenger_id, champion_id"""), params)}
+    bins: dict[tuple[str, str, str], dict[int, tuple[int, int]]] = {}
+    for x, y, side, b, label, n in conn.execute(text(f"""
+            SELECT challenger_id, champion_id, side, bin, label, SUM(applications) FROM evidence_pair_bins
+            WHERE label <> 'none' AND {mature} AND {where}
+            GROUP BY challenger_id, champion_id, side, bin, label"""), params):
+        counts = bins.setdefault((x, y, side), {})
+        p, q = counts.get(int(b), (0, 0))
+        counts[int(b)] = (p + int(n), q) if label == "fraud" else (p, q + int(n))
+    found = {}
+    for (x, y), rate in rates.items():
+        found[(x, y)] = {"champion_decline_rate": rate, **{
+            f"{side}_recall": (recall_at_rate(bins.get((x, y, side), {}), rate) if rate is not None else None)
+            for side in ("challenger", "champion")}}
+    return found
+
+
 def comparison_report(platform: Platform, window: Window) -> list[DetectorReport]:
     """The use case behind `arbiter report` (and the demo's closing report)."""
     with platform.engine.connect() as conn:
@@ -125,9 +165,16 @@ def report(conn: Connection, dialect: str, window: Window) -> list[DetectorRepor
     by_detector: dict[str, DetectorReport] = {}
     for champion in champions(conn, window):
         by_detector[champion["detector"]] = DetectorReport(champion["detector"], champion)
+    swaps: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for s in swap_sets(conn, dialect, window):
+        swaps.setdefault((s["challenger_id"], s["champion_id"]), []).append(s)
+    recalls = recalls_at_champion_rate(conn, dialect, window)
     for row in comparison(conn, dialect, window):
         entry = by_detector.setdefault(row["detector"], DetectorReport(row["detector"], None))
-        entry.challengers.append(row)
+        pair = (row["challenger_id"], row["champion_id"])
+        entry.challengers.append({**row, "swap_sets": swaps.get(pair, []),
+                                  **recalls.get(pair, {"champion_decline_rate": None, "challenger_recall": None,
+                                                       "champion_recall": None})})
     return [by_detector[name] for name in sorted(by_detector)]
 
 

@@ -21,7 +21,7 @@
   }
   const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + "%");
   const num = (v, d) => (v === null || v === undefined ? "–" : Number(v).toFixed(d === undefined ? 4 : d));
-  const signed = (v) => (v === null || v === undefined ? "–" : (v >= 0 ? "+" : "") + Number(v).toFixed(4));
+  const signed = (v, d) => (v === null || v === undefined ? "–" : (v >= 0 ? "+" : "") + Number(v).toFixed(d === undefined ? 4 : d));
   const count = (v) => (v === null || v === undefined ? "–" : Number(v).toLocaleString("en"));
 
   function card(title, wide) {
@@ -167,6 +167,27 @@
       (g.passed ? "\u2713 " : "\u2717 ") + name + (g.detail ? ": " + g.detail : "")).join("\n");
   }
 
+  const SWAPS = { challenger_declines: "champion approved, challenger declines",
+                  challenger_approves: "champion declined, challenger approves" };
+
+  function swapCard(section) {
+    const box = card("Swap sets: what each challenger would decide the other way (mature labels)", true);
+    if (!section.comparison.length) return empty(box, "no challenger has scored the applications the champion decided");
+    const rows = [];
+    section.comparison.forEach((r) => {
+      const recall = pct(r.challenger_recall) + " vs " + pct(r.champion_recall) + " (at " + pct(r.champion_decline_rate) + ")";
+      (r.swap_sets.length ? r.swap_sets : [null]).forEach((s) => rows.push(s === null
+        ? [r.challenger_id, "none", "0", "–", "–", "–", "–", "–", recall]
+        : [r.challenger_id, SWAPS[s.swap], count(s.applications), count(s.labelled), count(s.frauds),
+           num(s.fraud_amount, 2), count(s.false_declines),
+           { text: signed(s.cost_difference, 0), cls: s.cost_difference <= 0 ? "better" : "worse" }, recall]));
+    });
+    box.appendChild(table(["challenger", "swap set", "applications", "labelled", "frauds", "fraud amount",
+                           "false declines", "cost difference", "recall at champion's decline rate"], rows,
+                          ["text", "text"]));
+    return box;
+  }
+
   function promotionsCard(section) {
     const box = card("Promotion history (audit trail)", true);
     if (!section.promotions.length) return empty(box, "no promotion or rollback on record");
@@ -199,6 +220,7 @@
       const colors = modelColors(section);
       const grid = el("div", { cls: "grid" }, [
         comparisonCard(section),
+        swapCard(section),
         rocChart(section, colors, key),
         histogramChart(section, colors, key),
         dailyChart(section, colors, "auc-" + key, "Daily ROC-AUC (mature labels)", [{ field: "roc_auc", name: "AUC" }], "ROC-AUC", 1),
