@@ -22,6 +22,7 @@ from arbiter.broker.codec import ApplicationMessage, MessageCodec, UndecodableMe
 from arbiter.broker.transport import Delivery
 from arbiter.domain.evidence import Deltas, Scored, day_of
 from arbiter.domain.pii import PiiHasher
+from arbiter.domain.segments import segment_pairs, segments_of
 from arbiter.domain.strategies import Strategy
 from arbiter.store import tables
 from arbiter.store.evidence_repo import DriftReferences, count_scores, lock_evidence
@@ -187,11 +188,13 @@ class ChallengerHandler:
         model scored it: a rule hit has no score to pair with)."""
         field = self.detector.amount_field
         amount, day = (clean.get(field) if field else None), day_of(message.received_at)
+        segments = segment_pairs(segments_of(self.detector, clean, message.received_at))
         mine = Scored(self.model_id, self.detector.name, day, row["score"], row["decision"], amount,
-                      message.application_id)
+                      message.application_id, segments)
         result, model = message.result, (message.result.get("model") or {}).get("id")
         champion = None if model is None or result.get("score") is None else Scored(
-            model, self.detector.name, day, float(result["score"]), result["decision"], amount, message.application_id)
+            model, self.detector.name, day, float(result["score"]), result["decision"], amount, message.application_id,
+            segments)
         return mine, champion
 
     def write(self, session: Session, units: Sequence[ShadowUnit]) -> None:

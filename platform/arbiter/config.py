@@ -33,6 +33,8 @@ class Settings(BaseSettings):
                                                                     "and review rates may move from the champion's")
     promotion_min_coverage: float = Field(0.999, ge=0, le=1, description="share of the applications published to "
                                                                          "the candidate it must have scored")
+    promotion_min_disparity: float = Field(0.8, ge=0, le=1, description="lowest approval rate over highest among age "
+                                                                        "bands and regions (0: no fairness gate)")
     publish: bool = Field(True, description="publish every scored application (recording and shadow mode); "
                                             "false only to measure the gateway without them")
     evidence: bool = Field(True, description="count decisions, shadow scores and labels in the evidence aggregates "

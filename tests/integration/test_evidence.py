@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from arbiter.bootstrap import Platform
 from arbiter.broker.codec import MessageCodec
 from arbiter.broker.transport import Delivery
-from arbiter.domain.evidence import auc_from_bins
+from arbiter.domain.evidence import Deltas, auc_from_bins
 from arbiter.domain.strategies import Strategy
 from arbiter.insights.outcomes import Label, record_outcomes
 from arbiter.store import tables
@@ -147,3 +147,62 @@ def test_paired_auc_from_the_aggregates_is_scikit_learns_on_the_same_application
         exact = roc_auc_score(labels, scores)
         assert binned.positives + binned.negatives == len(paired)
         assert abs(binned.auc - exact) <= binned.error_bound <= 1e-3, side
+
+
+def test_fairness_by_age_band_and_region_by_hand(db: Platform) -> None:
+    """Age band and region derived when recorded (no date of birth or zip in clear), counted as the
+    recorder stores decisions, equal to a recount, and the disparity ratio worked by hand."""
+    from arbiter.store.evidence_repo import count_scores, lock_evidence
+    from arbiter.store.records_repo import record_decisions
+
+    detector = get_detector("card-applications")
+    frame = prepare_frame(synthesize("card-applications", 90, 4, 0.1), detector)
+    groups = [("1995-01-01", "10001", 40, 4, 2, 0), ("1965-01-01", "94105", 50, 10, 5, 2)]
+    records, results, labels, i = [], [], [], 0
+    for born, zip_code, n, declined, declined_frauds, approved_frauds in groups:
+        for k in range(n):
+            row = frame.iloc[i].to_dict()
+            raw = {f: row[f] for f in detector.field_names if row.get(f) is not None and row.get(f) == row.get(f)}
+            record, problems = validate_record(detector, raw | {"date_of_birth": born, "zip": zip_code,
+                                                                "submitted_at": "2026-01-10T12:00:00Z"})
+            assert not problems, problems
+            decision = "decline" if k < declined else "approve"
+            fraud = k < declined_frauds or declined <= k < declined + approved_frauds
+            records.append(record)
+            results.append({"application_id": f"fair-{i}", "score": 0.9 if decision == "decline" else 0.1,
+                            "decision": decision, "reasons": [], "model": {"id": "m-champ"}, "strategy_version": 1,
+                            "rules_version": 1})
+            labels.append(Label(f"fair-{i}", fraud, OLD + timedelta(days=40)))
+            i += 1
+    with db.engine.begin() as conn:
+        add_model(conn, "m-champ", status="champion", detector="card-applications")
+    with db.sessions() as session, session.begin():
+        lock_evidence(session)
+        recorded = record_decisions(session, detector, db.hasher, records, results, OLD)
+        arrived = Deltas()  # what the recorder counts besides the scores
+        for application in recorded.applications:
+            arrived.arrive(application["detector"], application["received_at"])
+        count_scores(session, recorded.scored, deltas=arrived)
+    with db.sessions() as session, session.begin():
+        record_outcomes(session, labels, source="test")
+    with db.sessions() as session:
+        stored = session.get(tables.Application, ("fair-0", OLD))
+        assert stored.segments["age_band"] == "25-34" and stored.segments["region"] == "ny-pa-de"
+        assert "1995-01-01" not in str(stored.payload) and "10001" not in str(stored.payload)
+    assert_matches_a_recount(db)
+    with db.engine.connect() as conn:
+        rows = {(r["dimension"], r["segment"]): dict(r) for r in conn.execute(text(
+            "SELECT * FROM model_fairness WHERE model_id = 'm-champ'")).mappings()}
+    young, old = rows[("age_band", "25-34")], rows[("age_band", "55-64")]
+    assert (young["applications"], young["approval_rate"], young["decline_rate"]) == (40, 0.9, 0.1)
+    assert (old["applications"], old["approval_rate"], old["frauds"]) == (50, 0.8, 7)
+    assert old["fraud_caught_rate"] == pytest.approx(5 / 7) and young["fraud_caught_rate"] == 1.0
+    for dimension in ("age_band", "region"):
+        ratios = [r["disparity_ratio"] for (d, _), r in rows.items() if d == dimension]
+        assert len(ratios) == 2 and ratios == pytest.approx([0.8 / 0.9] * 2)
+    assert rows[("region", "pacific")]["approval_rate"] == 0.8
+    with db.sessions() as session:
+        from arbiter.insights.comparison import disparity
+        assert disparity(session, "m-champ", "card-applications") == {
+            "age_band": pytest.approx(0.8 / 0.9), "region": pytest.approx(0.8 / 0.9)}
+        assert disparity(session, "m-champ", "card-transactions") is None

@@ -53,3 +53,24 @@ def test_report_pairs_the_champion_with_each_challenger(platform: Platform, cli_
         roc_auc_score([seeded.labels[i] for i in last_day], [seeded.challengers["m-weak"][i] for i in last_day]),
         abs=1e-9)
     assert_one_line_error(run(cli_env, "report", "--since", "1d"), "no data to report")
+
+
+def test_report_by_segment(platform: Platform, cli_env: dict[str, str]) -> None:
+    """Applications written by hand carry no derived segments: their stored amount still gives a band."""
+    with platform.engine.begin() as conn:
+        seeded = seed_champion_and_challengers(conn)
+    rebuild(platform)
+    proc = run(cli_env, "report", "--by", "amount_band", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["model_id"]: r for r in json.loads(proc.stdout)}
+    assert {r["segment"] for r in rows.values()} == {"0-100"}  # every seeded amount is 50
+    champion = rows["m-champ"]
+    declined = [s >= 0.8 for s in seeded.champion]
+    caught = sum(d and y for d, y in zip(declined, seeded.labels, strict=True))
+    assert champion["applications"] == 400 and champion["frauds"] == sum(seeded.labels)
+    assert champion["decline_rate"] == pytest.approx(sum(declined) / 400)
+    assert champion["recall"] == pytest.approx(caught / sum(seeded.labels))
+    text = run(cli_env, "report", "--by", "amount_band").stdout
+    assert "Performance by amount_band" in text and "m-weak" in text
+    assert_one_line_error(run(cli_env, "report", "--by", "region"), "no data to report", "by region")
+    assert_one_line_error(run(cli_env, "report", "--by", "zip"), "zip")

@@ -32,15 +32,17 @@ def _evidence(delta_low: float = -0.004, *, labelled: int = 400, frauds: int = 2
 
 
 def _gates(evidence: Evidence | None = None, *, shadow: int = 100, coverage: Coverage | None = COVERED,
-           candidate: Candidate | None = None, policy: PromotionPolicy = POLICY) -> dict:
+           candidate: Candidate | None = None, policy: PromotionPolicy = POLICY,
+           disparity: dict[str, float | None] | None = None) -> dict:
     candidate = candidate or Candidate("d", "shadow", CERTIFIED)
-    return evaluate(candidate, "d", policy, shadow_scores=shadow, coverage=coverage, evidence=evidence)
+    return evaluate(candidate, "d", policy, shadow_scores=shadow, coverage=coverage, evidence=evidence,
+                    disparity=disparity)
 
 
 def test_a_good_challenger_passes_every_gate() -> None:
     gates = _gates(_evidence())
     assert passed(gates) and list(gates) == ["registered", "certified", "shadow_volume", "shadow_coverage",
-                                             "evidence", "auc_vs_champion", "decision_rates"]
+                                             "evidence", "auc_vs_champion", "decision_rates", "fairness"]
     auc = gates["auc_vs_champion"]
     assert auc["delta"] == pytest.approx(-0.005) and auc["ci_low"] == -0.004 and auc["paired"] == 500
     assert auc["detail"] == ("AUC 0.9000 vs 0.9050: difference -0.0050, 95% interval [-0.0040, -0.0060] "
@@ -65,6 +67,9 @@ def test_a_good_challenger_passes_every_gate() -> None:
     ({"evidence": _evidence(rates=DecisionRates(500, 0.03, 0.02, 0.05, 0.05))}, ["decision_rates"]),
     ({"evidence": _evidence(rates=DecisionRates(500, 0.02, 0.02, 0.05, 0.0349))}, ["decision_rates"]),
     ({"evidence": _evidence(rates=DecisionRates(0, 0.0, 0.0, 0.0, 0.0))}, ["decision_rates"]),
+    ({"disparity": {"age_band": 0.79, "region": 0.95}}, ["fairness"]),
+    ({"disparity": {"age_band": None, "region": 0.95}}, ["fairness"]),
+    ({"disparity": {}}, ["fairness"]),
 ])
 def test_each_gate_refuses_on_its_own(kwargs: dict, expected: list[str]) -> None:
     kwargs.setdefault("evidence", _evidence())
@@ -103,3 +108,16 @@ def test_the_bounds_are_inclusive() -> None:
 def test_small_rates_may_move_half_a_point() -> None:
     gates = _gates(_evidence(rates=DecisionRates(500, 0.006, 0.001, 0.0, 0.0)))  # x6, but 0.5 points
     assert gates["decision_rates"]["passed"]
+
+
+def test_fairness_gate_reports_each_dimension_and_can_be_turned_off() -> None:
+    gate = _gates(_evidence(), disparity={"age_band": 0.8, "region": 0.912})["fairness"]
+    assert gate["passed"] and gate["detail"] == ("disparity ratio (lowest approval rate over highest) age_band 0.800, "
+                                                 "region 0.912 (at least 0.8)")
+    refused = _gates(_evidence(), disparity={"age_band": 0.5, "region": 0.9})["fairness"]
+    assert not refused["passed"] and refused["detail"].endswith("too low or too few applications per group: age_band")
+    off = PromotionPolicy(min_shadow=100, auc_tolerance=0.01, certification_tolerance=1e-5, min_labelled=400,
+                          min_frauds=20, min_disparity=0.0)
+    assert _gates(_evidence(), disparity={"age_band": 0.1}, policy=off)["fairness"]["passed"]
+    assert _gates(_evidence())["fairness"] == {"passed": True,
+                                               "detail": "no age bands or regions recorded for this detector"}

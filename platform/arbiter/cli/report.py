@@ -70,8 +70,10 @@ def _swap_table(rows: list[dict[str, Any]]) -> str:
 @click.option("--detector", type=click.Choice(sorted(DETECTORS)), help="one detector (default: all)")
 @click.option("--since", "since_text", metavar="T",
               help="only applications received from T on: ISO 8601 date/time, or a span back from now (7d, 12h)")
+@click.option("--by", "by", type=click.Choice(["channel", "amount_band", "age_band", "region"]),
+              help="instead: each model's performance split by this segment (model_segments)")
 @click.option("--json", "as_json", is_flag=True, help="print the figures as JSON instead of tables")
-def report(detector: str | None, since_text: str | None, as_json: bool) -> None:
+def report(detector: str | None, since_text: str | None, by: str | None, as_json: bool) -> None:
     """The champion against each challenger, paired on the same applications.
 
     Columns: paired applications; agreement of decisions; how many the challenger would have
@@ -86,9 +88,12 @@ def report(detector: str | None, since_text: str | None, as_json: bool) -> None:
     from arbiter.insights.reporting import Window, comparison_report, parse_since
 
     window = Window(detector, parse_since(since_text) if since_text else None)
+    scope = f"{detector or 'any detector'}" + (f" since {window.since:%Y-%m-%d %H:%M} UTC" if window.since else "")
+    if by is not None:
+        _segment_report(window, scope, by, as_json)
+        return
     with platform_for_command() as platform:
         entries = comparison_report(platform, window)
-    scope = f"{detector or 'any detector'}" + (f" since {window.since:%Y-%m-%d %H:%M} UTC" if window.since else "")
     has_data = any((e.champion and e.champion["decided"]) or e.challengers for e in entries)
     if not has_data:
         raise click.ClickException(f"no data to report for {scope}: no decisions or shadow scores recorded")
@@ -98,6 +103,30 @@ def report(detector: str | None, since_text: str | None, as_json: bool) -> None:
         return
     for line in render(entries, scope):
         click.echo(line)
+
+
+def _segment_report(window: Any, scope: str, by: str, as_json: bool) -> None:
+    from tabulate import tabulate
+
+    from arbiter.insights.reporting import segments
+
+    with platform_for_command() as platform, platform.engine.connect() as conn:
+        rows = segments(conn, platform.engine.dialect.name, window, by)
+    if not rows:
+        raise click.ClickException(f"no data to report for {scope} by {by}: no application recorded with one "
+                                   "(segments are derived from revision 0015 on)")
+    if as_json:
+        click.echo(json.dumps(rows, default=str, indent=2))
+        return
+    headers = ["model", by, "applications", "approve", "review", "decline", "labelled", "frauds", "precision",
+               "recall", "false declines", "expected cost"]
+    click.echo(f"Performance by {by}, {scope}. Labels of mature days only.")
+    click.echo(tabulate([[r["model_id"], r["segment"], f"{r['applications']:,}", _pct(r["approve_rate"]),
+                          _pct(r["review_rate"]), _pct(r["decline_rate"]), f"{r['labelled']:,}", f"{r['frauds']:,}",
+                          _pct(r["precision"]), _pct(r["recall"]), f"{r['false_declines']:,}",
+                          f"{r['expected_cost']:,.0f}"] for r in rows],
+                        headers=headers, tablefmt="simple", disable_numparse=True,
+                        colalign=("left", "left", *["right"] * (len(headers) - 2))))
 
 
 def render(entries: list[Any], scope: str) -> list[str]:

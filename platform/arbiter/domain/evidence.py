@@ -187,6 +187,7 @@ class Scored:
     decision: str
     amount: float | None
     application_id: str = ""
+    segments: tuple[tuple[str, str], ...] = ()  # (dimension, segment) of its application
 
 
 @dataclass
@@ -201,6 +202,7 @@ class Deltas:
     arrivals: dict[tuple, list[float]] = field(default_factory=dict)
     shadow_hours: dict[tuple, list[Any]] = field(default_factory=dict)
     drift: dict[tuple, list[float]] = field(default_factory=dict)
+    segments: dict[tuple, list[float]] = field(default_factory=dict)
     detectors: dict[str, str] = field(default_factory=dict)  # model id (or detector) -> detector
 
     def score(self, s: Scored, label: str, sign: int = 1) -> None:
@@ -209,6 +211,9 @@ class Deltas:
         _add(self.decisions, (s.model_id, s.day, s.decision, label),
              (sign, sign * (s.amount or 0.0), sign * (s.amount is None)))
         _add(self.bins, (s.model_id, s.day, score_bin(s.score), label), (sign,))
+        for dimension, segment in s.segments:
+            _add(self.segments, (s.model_id, s.day, dimension, segment, s.decision, label),
+                 (sign, sign * (s.amount or 0.0)))
 
     def pair(self, challenger: Scored, champion: Scored, label: str, sign: int = 1) -> None:
         """The challenger and the champion on the same application, under `label`."""

@@ -11,8 +11,11 @@ Gates for promoting model M on detector D (each verdict carries its figures and 
 - auc_vs_champion: on those applications, the 95% DeLong interval of M's ROC-AUC minus the
   champion's has its lower bound at or above `-auc_tolerance`;
 - decision_rates: on the applications both scored, M's would-be decline and review rates are each
-  within `rate_tolerance` (relative, at least `RATE_FLOOR` absolute) of the champion's.
-With no champion to compare with, the last three pass ("no current champion").
+  within `rate_tolerance` (relative, at least `RATE_FLOOR` absolute) of the champion's;
+- fairness: for detectors whose applications carry age bands and regions, M's disparity ratio
+  (lowest approval rate over highest among the groups, `model_fairness`) is at least
+  `min_disparity` in each (0 turns the gate off).
+With no champion to compare with, evidence, auc_vs_champion and decision_rates pass ("no current champion").
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class PromotionPolicy:
     min_frauds: int = 100
     rate_tolerance: float = 0.25
     min_coverage: float = 0.999
+    min_disparity: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -187,8 +191,25 @@ def rates_gate(evidence: Evidence | None, policy: PromotionPolicy) -> dict[str, 
             "detail": detail if not moved else f"rates moved too far: {', '.join(moved)}; {detail}"}
 
 
+def fairness_gate(disparity: dict[str, float | None] | None, minimum: float) -> dict[str, Any]:
+    """`disparity`: dimension -> the candidate's disparity ratio (None: too few applications per
+    group to tell); None when the detector records no protected groups."""
+    if minimum <= 0:
+        return {"passed": True, "detail": "off (ARBITER_PROMOTION_MIN_DISPARITY=0)"}
+    if disparity is None:
+        return {"passed": True, "detail": "no age bands or regions recorded for this detector"}
+    if not disparity:
+        return {"passed": False, "minimum": minimum, "detail": "no application with an age band or region scored"}
+    low = {d: r for d, r in disparity.items() if r is None or r < minimum}
+    shown = ", ".join(f"{d} {'-' if r is None else f'{r:.3f}'}" for d, r in sorted(disparity.items()))
+    return {"passed": not low, "disparity": disparity, "minimum": minimum,
+            "detail": f"disparity ratio (lowest approval rate over highest) {shown} (at least {minimum:g})"
+            + ("" if not low else "; too low or too few applications per group: " + ", ".join(sorted(low)))}
+
+
 def evaluate(candidate: Candidate | None, detector: str, policy: PromotionPolicy, *, shadow_scores: int = 0,
-             coverage: Coverage | None = None, evidence: Evidence | None = None) -> Gates:
+             coverage: Coverage | None = None, evidence: Evidence | None = None,
+             disparity: dict[str, float | None] | None = None) -> Gates:
     """Every gate's verdict and figures; with no candidate, only `registered` (failed). `evidence`
     None: there is no champion to compare with."""
     gates = {"registered": registered_gate(candidate, detector)}
@@ -200,6 +221,7 @@ def evaluate(candidate: Candidate | None, detector: str, policy: PromotionPolicy
     gates["evidence"] = evidence_gate(evidence, policy)
     gates["auc_vs_champion"] = auc_gate(evidence, policy)
     gates["decision_rates"] = rates_gate(evidence, policy)
+    gates["fairness"] = fairness_gate(disparity, policy.min_disparity)
     return gates
 
 

@@ -7,6 +7,7 @@ states, so a rebuilt day equals the day counted live (sums up to float rounding)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
@@ -14,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from arbiter.domain.evidence import CELL_BINS, MISSING_BIN, Deltas, DriftReference, score_bins
+from arbiter.domain.segments import stored_segments
 
-SCORED = ("model_id", "score", "decision", "amount", "is_fraud", "received_at", "scored_at", "shadow")
+SCORED = ("model_id", "score", "decision", "amount", "is_fraud", "received_at", "scored_at", "shadow", "segments")
 PAIRED = ("x_model", "x", "x_decision", "amount", "is_fraud", "y_model", "y", "y_decision")
 
 
@@ -70,6 +72,7 @@ def recount(detector: str, day: date, scored: pd.DataFrame, pairs: pd.DataFrame,
                 scored=("score", "size"), last_received_at=("received", "max"), last_scored_at=("scoring", "max"))
             _into(deltas.shadow_hours, by_hour, day, ("scored", "last_received_at", "last_scored_at"))
         _drift(deltas, day, scored, references, watched)
+        _segments(deltas, day, scored)
     if len(pairs):
         pairs = pairs.assign(label=label_states(pairs["is_fraud"]), known=pairs["amount"].fillna(0.0).astype(float),
                              unknown=pairs["amount"].isna().astype(int), xx=pairs["x"] * pairs["x"],
@@ -117,6 +120,20 @@ def _drift(deltas: Deltas, day: date, scored: pd.DataFrame, references: Mapping[
                                                                          values.fillna(0.0), side="right"))
             for b, n in zip(*np.unique(bins, return_counts=True), strict=True):
                 deltas.drift[(str(model_id), day, kind, variable, int(b))] = [int(n)]
+
+
+def _segments(deltas: Deltas, day: date, scored: pd.DataFrame) -> None:
+    """Each score counted in its application's segments (a dict or JSON text per row; None: none)."""
+    pairs = [stored_segments(json.loads(s) if isinstance(s, str) else s, amount)
+             for s, amount in zip(scored["segments"], scored["amount"], strict=True)]
+    rows = scored[["model_id", "decision", "label", "known"]].assign(pairs=pairs).explode("pairs").dropna(
+        subset=["pairs"])
+    if not len(rows):
+        return
+    rows = rows.assign(dimension=rows["pairs"].map(lambda p: p[0]), segment=rows["pairs"].map(lambda p: p[1]))
+    grouped = rows.groupby(["model_id", "dimension", "segment", "decision", "label"]).agg(
+        applications=("known", "size"), amount=("known", "sum"))
+    _into(deltas.segments, grouped, day, ("applications", "amount"))
 
 
 def _text(value: object) -> object:

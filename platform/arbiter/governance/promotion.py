@@ -21,7 +21,7 @@ from arbiter.domain import gates as gate_rules
 from arbiter.domain.errors import NotFound
 from arbiter.governance.model_strategies import hand_over
 from arbiter.governance.shadowing import release_queue
-from arbiter.insights.comparison import promotion_evidence, shadow_coverage, shadow_volume
+from arbiter.insights.comparison import disparity, promotion_evidence, shadow_coverage, shadow_volume
 from arbiter.store import tables
 
 
@@ -41,7 +41,8 @@ def policy_of(settings: Settings) -> gate_rules.PromotionPolicy:
     return gate_rules.PromotionPolicy(
         settings.promotion_min_shadow, settings.promotion_auc_tolerance, settings.certification_tolerance,
         min_labelled=settings.promotion_min_labelled, min_frauds=settings.promotion_min_frauds,
-        rate_tolerance=settings.promotion_rate_tolerance, min_coverage=settings.promotion_min_coverage)
+        rate_tolerance=settings.promotion_rate_tolerance, min_coverage=settings.promotion_min_coverage,
+        min_disparity=settings.promotion_min_disparity)
 
 
 def promotion_dict(p: tables.Promotion) -> dict[str, Any]:
@@ -127,7 +128,8 @@ def _gates(session: Session, model: tables.Model | None, detector: str, champion
     candidate = gate_rules.Candidate(model.detector, model.status, model.certification or {})
     evidence = promotion_evidence(session, model.id, champion.id) if champion is not None else None
     return gate_rules.evaluate(candidate, detector, policy, shadow_scores=shadow_volume(session, model.id),
-                               coverage=shadow_coverage(session, model.id), evidence=evidence)
+                               coverage=shadow_coverage(session, model.id), evidence=evidence,
+                               disparity=disparity(session, model.id, model.detector))
 
 
 def _lock_detector(session: Session, detector: str) -> None:

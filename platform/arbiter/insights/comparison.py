@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from arbiter.domain.delong import paired_delong
 from arbiter.domain.gates import NOTHING_PAIRED, Coverage, DecisionRates, Evidence, Paired
+from arbiter.domain.segments import FAIRNESS, dimensions
 from arbiter.store.dialect_sql import expand
+from models.detectors import get_detector
 
 _PAIR = text("""
     SELECT paired, agreement_rate, labelled, challenger_auc, champion_auc FROM champion_challenger_comparison
@@ -40,6 +42,18 @@ _RATES = text("""
     GROUP BY challenger_decision, champion_decision""")
 
 _COVERAGE = text("SELECT published, scored, dead_lettered FROM shadow_coverage WHERE model_id = :model")
+
+
+_DISPARITY = text("SELECT dimension, MIN(disparity_ratio) FROM model_fairness WHERE model_id = :model "
+                  "GROUP BY dimension")
+
+
+def disparity(session: Session, model: str, detector: str) -> dict[str, float | None] | None:
+    """`model`'s disparity ratio per protected dimension (`model_fairness`); None when `detector`'s
+    applications carry no age band or region."""
+    if not set(dimensions(get_detector(detector))) & set(FAIRNESS):
+        return None
+    return {d: _float(r) for d, r in session.execute(_DISPARITY, {"model": model})}
 
 
 def shadow_volume(session: Session, challenger: str) -> int:

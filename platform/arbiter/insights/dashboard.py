@@ -20,13 +20,14 @@ PARTS: dict[str, Callable[[Connection, Window], Any]] = {  # the slowest first
     "drift": reporting.latest_drift,
     "coverage": reporting.coverage,
     "promotions": reporting.promotions,
+    "fairness": reporting.fairness,
 }
 READERS = 3  # the parts are independent reads: a few connections at once answer in about the slowest one's time
 
 
 def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
-    """Per detector: champion and comparison, ROC curves, score histograms, daily performance,
-    shadow coverage, latest drift and the promotion history."""
+    """Per detector: champion and comparison (with swap sets), ROC curves, score histograms, daily
+    performance, shadow coverage, latest drift, fairness by age band and region, and the promotion history."""
     engine = platform.engine
 
     def read(part: Callable[[Connection, Window], Any]) -> Any:
@@ -53,6 +54,7 @@ def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
             "coverage": [r for r in parts["coverage"] if r["detector"] == name],
             "drift": [r for r in parts["drift"] if r["detector"] == name],
             "promotions": [r for r in parts["promotions"] if r["detector"] == name],
+            "fairness": [r for r in parts["fairness"] if r["detector"] == name],
         })
     return _plain({"generated_at": datetime.now(UTC), "detector": window.detector, "since": window.since,
                    "detectors": sections})
@@ -60,7 +62,7 @@ def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
 
 def _detectors_in(parts: dict[str, Any]) -> set[str]:
     found = {c["detector"] for c in parts["roc"].values()}
-    for key in ("histograms", "daily", "coverage", "drift", "promotions"):
+    for key in ("histograms", "daily", "coverage", "drift", "promotions", "fairness"):
         found |= {r["detector"] for r in parts[key] if r.get("detector")}
     return found
 

@@ -125,6 +125,26 @@ def swap_sets(conn: Connection, dialect: str, window: Window) -> list[dict[str, 
     return _rows(conn, f"SELECT s.* FROM ({body}) s WHERE {where} ORDER BY s.challenger_id, s.swap", **params)
 
 
+def segments(conn: Connection, dialect: str, window: Window, dimension: str) -> list[dict[str, Any]]:
+    """`model_segments` over the window for one dimension (channel, amount_band, age_band, region)."""
+    body = select_sql("model_segments", dialect, since=window.since is not None)
+    where, params = _where(window, detector="s.detector")
+    if window.since:
+        params["since"] = window.since_day
+    return _rows(conn, f"SELECT s.* FROM ({body}) s WHERE s.dimension = :dimension AND {where} "
+                       "ORDER BY s.detector, s.model_id, s.segment", dimension=dimension, **params)
+
+
+def fairness(conn: Connection, window: Window) -> list[dict[str, Any]]:
+    """`model_fairness` over the window."""
+    body = select_sql("model_fairness", conn.dialect.name, since=window.since is not None)
+    where, params = _where(window, detector="f.detector")
+    if window.since:
+        params["since"] = window.since_day
+    return _rows(conn, f"SELECT f.* FROM ({body}) f WHERE {where} ORDER BY f.detector, f.model_id, f.dimension, "
+                       "f.segment", **params)
+
+
 _MATURE_DAY = "day <= DAY_OF(MATURE_BEFORE((SELECT label_maturity_days FROM view_settings WHERE id = 1)))"
 
 

@@ -35,6 +35,7 @@ from arbiter.domain.evidence import (
     day_of,
     label_state,
 )
+from arbiter.domain.segments import stored_segments
 from arbiter.store import tables
 
 VALUES = {
@@ -46,6 +47,7 @@ VALUES = {
     "evidence_arrivals": ("applications",),
     "evidence_shadow_hours": ("scored",),
     "evidence_drift": ("applications",),
+    "evidence_segments": ("applications", "amount"),
 }
 MAXIMA = {"evidence_shadow_hours": ("last_received_at", "last_scored_at")}  # kept as the greatest, not summed
 LOCK_KEY = 0x6172_6269_7465_72  # "arbiter": the evidence writers' advisory lock
@@ -131,7 +133,8 @@ def _by_table(deltas: Deltas) -> tuple[tuple[Table, dict[tuple, list[float]]], .
             (tables.EvidencePair.__table__, deltas.pairs), (tables.EvidencePairBin.__table__, deltas.pair_bins),
             (tables.EvidencePairCell.__table__, deltas.pair_cells),
             (tables.EvidenceArrival.__table__, deltas.arrivals),
-            (tables.EvidenceShadowHour.__table__, deltas.shadow_hours), (tables.EvidenceDrift.__table__, deltas.drift))
+            (tables.EvidenceShadowHour.__table__, deltas.shadow_hours), (tables.EvidenceDrift.__table__, deltas.drift),
+            (tables.EvidenceSegment.__table__, deltas.segments))
 
 
 def _rows(table: Table, changes: dict[tuple, list], detectors: dict[str, str]) -> list[dict]:
@@ -234,19 +237,22 @@ def _stored_scores(session: Session, ids: list[str]) -> tuple[list[Scored], list
     a, d, s = tables.Application, tables.Decision, tables.ShadowScore
     arrived = {app_id: (detector, day_of(at), amount) for app_id, at, amount, detector in session.execute(
         select(a.application_id, a.received_at, a.amount, a.detector).where(a.application_id.in_(ids)))}
+    segments = {app_id: stored_segments(s, amount) for app_id, s, amount in session.execute(
+        select(a.application_id, a.segments, a.amount).where(a.application_id.in_(ids)))}
     scored: list[Scored] = []
     for app_id, model_id, score, decision in session.execute(
             select(d.application_id, d.model_id, d.score, d.decision)
             .where(d.application_id.in_(ids), d.model_id.is_not(None), d.score.is_not(None))):
         if app_id in arrived:
-            scored.append(Scored(model_id, *arrived[app_id][:2], score, decision, arrived[app_id][2], app_id))
+            scored.append(Scored(model_id, *arrived[app_id][:2], score, decision, arrived[app_id][2], app_id,
+                                 segments[app_id]))
     pairs: list[tuple[Scored, Scored]] = []
     for app_id, model_id, score, decision, champion_id, champion_score, champion_decision in session.execute(
             _with_champion(select(s.application_id, s.model_id, s.score, s.decision)).where(s.application_id.in_(ids))):
         if app_id not in arrived:
             continue
         detector, day, amount = arrived[app_id]
-        mine = Scored(model_id, detector, day, score, decision, amount, app_id)
+        mine = Scored(model_id, detector, day, score, decision, amount, app_id, segments[app_id])
         scored.append(mine)
         if champion_score is not None:
             pairs.append((mine, Scored(champion_id, detector, day, champion_score, champion_decision, amount, app_id)))
@@ -265,7 +271,7 @@ def _with_champion(query: Select) -> Select:
 
 AGGREGATES = (tables.EvidenceDecision, tables.EvidenceBin, tables.EvidencePair, tables.EvidencePairBin,
               tables.EvidencePairCell,
-              tables.EvidenceArrival, tables.EvidenceShadowHour, tables.EvidenceDrift)
+              tables.EvidenceArrival, tables.EvidenceShadowHour, tables.EvidenceDrift, tables.EvidenceSegment)
 
 
 def decision_shares(session: Session, model_id: str, since: date) -> tuple[int, dict[str, float]]:
@@ -300,9 +306,9 @@ def recount_day(session: Session, detector: str, day: date) -> int:
         references.of(session, model_id)
     watched = sorted({v for ref in references.known() for kind, v, _ in ref.variables if kind == "feature"})
     fields = [a.payload[v].as_string() for v in watched]
-    apps = _frame(session, select(a.application_id, a.received_at, a.amount, *fields)
+    apps = _frame(session, select(a.application_id, a.received_at, a.amount, a.segments, *fields)
                   .where(a.detector == detector, a.received_at >= start, a.received_at < end),
-                  ["application_id", "received_at", "amount", *watched])
+                  ["application_id", "received_at", "amount", "segments", *watched])
     states = labels_of(session, apps["application_id"])
     apps["is_fraud"] = apps["application_id"].map(lambda i: {"fraud": True, "legit": False}.get(states.get(i, "")))
     decided = _frame(session, select(d.application_id, d.model_id, d.score, d.decision, d.decided_at).where(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from arbiter.domain.evidence import Scored, day_of, utc
 from arbiter.domain.pii import PiiHasher
+from arbiter.domain.segments import segment_pairs, segments_of
 from arbiter.store import tables
 from models.schema import Detector
 
@@ -81,7 +82,8 @@ def store_applications(session: Session, detector: Detector, hasher: PiiHasher, 
     applications = _dedupe(({
         "application_id": app_id, "detector": detector.name, "received_at": at,
         "payload": hasher.protect(detector, rec), "amount": rec.get(detector.amount_field) if detector.amount_field
-        else None, "schema_version": 1} for rec, app_id, at in zip(records, application_ids, received_at, strict=True)),
+        else None, "schema_version": 1, "segments": segments_of(detector, rec, at)}
+        for rec, app_id, at in zip(records, application_ids, received_at, strict=True)),
         "application_id")
     again = stored_at_another_moment(session, tables.Application.__table__, applications, "received_at",
                                      ("application_id",))
@@ -117,5 +119,6 @@ def record_decisions(session: Session, detector: Detector, hasher: PiiHasher, re
     inserted = {key[0] for key in insert_ignoring_duplicates(session, tables.Decision.__table__, decisions)}
     return Recorded([a for a in applications if a["application_id"] in stored], [
         Scored(d["model_id"], detector.name, day_of(arrived[d["application_id"]]["received_at"]), d["score"],
-               d["decision"], arrived[d["application_id"]]["amount"], d["application_id"])
+               d["decision"], arrived[d["application_id"]]["amount"], d["application_id"],
+               segment_pairs(arrived[d["application_id"]]["segments"]))
         for d in decisions if d["application_id"] in inserted and d["model_id"] and d["score"] is not None])

@@ -166,6 +166,9 @@ class Application(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(doc="the input, PII fields as keyed hashes")
     amount: Mapped[float | None] = mapped_column(Float)
     schema_version: Mapped[int] = mapped_column(default=1)
+    segments: Mapped[dict[str, Any] | None] = mapped_column(
+        doc="its segments, derived when recorded (arbiter.domain.segments): age band and region, never the "
+            "date of birth or address they come from; channel, amount band")
 
 
 class Decision(Base):
@@ -370,6 +373,23 @@ class EvidencePairCell(Base):
     label: Mapped[str] = mapped_column(String(8), primary_key=True)
     detector: Mapped[str] = mapped_column(String(64))
     applications: Mapped[int] = mapped_column(Integer)
+
+
+class EvidenceSegment(Base):
+    """Per model, day and segment of its applications (`arbiter.domain.segments`: age band,
+    region, channel, amount band), decisions by label state: fairness and segment performance."""
+
+    __tablename__ = "evidence_segments"
+    __table_args__ = (Index(None, "detector", "day"),)
+    model_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(32), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(16), primary_key=True)
+    label: Mapped[str] = mapped_column(String(8), primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    applications: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[float] = mapped_column(Float)
 
 
 class EvidenceArrival(Base):

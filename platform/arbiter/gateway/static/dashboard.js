@@ -188,6 +188,18 @@
     return box;
   }
 
+  function fairnessCard(section) {
+    const box = card("Fairness: approval by age band and region (disparity: lowest approval rate over highest)", true);
+    if (!section.fairness.length) return empty(box, "no application with an age band or region recorded");
+    box.appendChild(table(["model", "dimension", "group", "applications", "approval", "decline", "fraud caught",
+                           "disparity"],
+      section.fairness.map((r) => [r.model_id, r.dimension, r.segment, count(r.applications), pct(r.approval_rate),
+        pct(r.decline_rate), pct(r.fraud_caught_rate),
+        { text: num(r.disparity_ratio, 3), cls: r.disparity_ratio !== null && r.disparity_ratio < 0.8 ? "worse" : "" }]),
+      ["text", "text", "text"]));
+    return box;
+  }
+
   function promotionsCard(section) {
     const box = card("Promotion history (audit trail)", true);
     if (!section.promotions.length) return empty(box, "no promotion or rollback on record");
@@ -228,6 +240,7 @@
                    [{ field: "decline_rate", name: "decline" }, { field: "review_rate", name: "review", dash: [5, 4] }], "share", undefined),
         coverageCard(section, key),
         driftCard(section),
+        ...(section.detector === "card-applications" || section.fairness.length ? [fairnessCard(section)] : []),
         promotionsCard(section),
       ]);
       root.appendChild(el("section", { cls: "detector", "data-detector": section.detector },
