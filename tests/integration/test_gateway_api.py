@@ -527,11 +527,12 @@ def test_each_model_has_its_own_strategy_and_promotion_hands_it_over(platform: P
     assert own["basis"]["method"] == "matched rates" and own["in_force"] == "its shadow decisions"
     assert own["basis"]["source"] == f"{rf} on its validation window under the detector's strategy v1"
     with platform.sessions() as session:
-        champion_q = session.get(tables.Model, rf).manifest["score_quantiles"]["scores"]
-    mine_q = logreg.manifest["score_quantiles"]["scores"]
-    wanted = rates_under(champion_q, 0.5, 0.8)
-    got = rates_under(mine_q, own["review_threshold"], own["decline_threshold"])
-    assert got == pytest.approx(wanted, abs=0.002)  # the same review and decline rates, on its own scale
+        champion_q = session.get(tables.Model, rf).manifest["score_quantiles"]
+    mine_q = logreg.manifest["score_quantiles"]
+    wanted = rates_under(champion_q["scores"], 0.5, 0.8, champion_q["levels"])
+    got = rates_under(mine_q["scores"], own["review_threshold"], own["decline_threshold"], mine_q["levels"])
+    assert got == pytest.approx(wanted, abs=0.0002)  # the same review and decline rates, on its own scale
+    assert wanted[1] > 0 and own["decline_threshold"] < 1.0
     assert (own["basis"]["review_rate"], own["basis"]["decline_rate"]) == pytest.approx(wanted)
 
     champion_view = client.get(f"/admin/v1/models/{rf}/strategy", headers=ADMIN).json()

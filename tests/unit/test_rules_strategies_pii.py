@@ -84,3 +84,22 @@ def test_rules_that_do_not_fit_the_detector_are_refused() -> None:
         to_stored(APPS, twice, HASHER)
     with pytest.raises(ValidationError):
         RuleInput(id="Bad Id!", type="ssn", action="review", values=[])
+
+
+def test_thresholds_matched_to_rates_on_another_scale() -> None:
+    """A model whose scores crowd near 0 declines as many as a champion on a wider scale."""
+    import numpy as np
+
+    from arbiter.domain.strategies import matched_thresholds, rates_under
+
+    levels = sorted({*np.linspace(0, 0.9, 91).round(6), *np.linspace(0.9, 0.99, 91).round(6),
+                     *np.linspace(0.99, 1.0, 101).round(6)})
+    rng = np.random.default_rng(0)
+    champion = np.quantile(rng.beta(1, 20, 100_000) * 5, levels).clip(0, 1)  # 1.2% at or above 0.8
+    other = np.quantile(rng.beta(1, 200, 100_000), levels)  # an outlier score: everything below 0.05
+    wanted = rates_under(champion, 0.5, 0.8, levels)
+    review, decline = matched_thresholds(other, *wanted, levels=levels)
+    assert 0.0 < review < decline < 0.06
+    assert rates_under(other, review, decline, levels) == pytest.approx(wanted, abs=2e-4)
+    assert rates_under(other, 0.5, 0.8, levels) == (0.0, 0.0)  # the champion's thresholds decline nothing
+    assert matched_thresholds([0.1, 0.2, 0.3], 0.0, 0.0) == (0.3, 0.3)  # evenly spaced levels by default

@@ -157,7 +157,7 @@ def _prepare_detector(platform: Platform, name: str, challengers: tuple[str, ...
 
 def _thresholds(platform: Platform, model_id: str) -> str:
     strategy = model_strategy(platform, model_id)
-    return f"review >= {strategy['review_threshold']:.3g}, decline >= {strategy['decline_threshold']:.3g}"
+    return f"review >= {strategy['review_threshold']:.4g}, decline >= {strategy['decline_threshold']:.4g}"
 
 
 def _mature_at_once(platform: Platform) -> None:

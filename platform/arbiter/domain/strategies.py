@@ -28,28 +28,35 @@ class Strategy:
         return "approve"
 
 
-def rates_under(quantiles: Sequence[float], review: float, decline: float) -> tuple[float, float]:
+def _levels(scores: Sequence[float], levels: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray]:
+    values = np.asarray(scores, dtype=float)
+    at = np.linspace(0.0, 1.0, len(values)) if levels is None else np.asarray(levels, dtype=float)
+    return at, values
+
+
+def rates_under(quantiles: Sequence[float], review: float, decline: float,
+                levels: Sequence[float] | None = None) -> tuple[float, float]:
     """(review rate, decline rate) of a score distribution given as `quantiles` (the scores at
-    evenly spaced levels 0..1) under thresholds `review` and `decline`."""
-    scores = np.asarray(quantiles, dtype=float)
-    levels = np.linspace(0.0, 1.0, len(scores))
+    `levels`, evenly spaced from 0 to 1 by default) under thresholds `review` and `decline`."""
+    at, scores = _levels(quantiles, levels)
 
     def share_at_or_above(threshold: float) -> float:
         # the lowest level whose score reaches the threshold (ties: all of them are at or above)
         reached = np.nonzero(scores >= threshold)[0]
-        return 0.0 if len(reached) == 0 else float(1.0 - levels[reached[0]])
+        return 0.0 if len(reached) == 0 else float(1.0 - at[reached[0]])
 
     declined = share_at_or_above(decline)
     return max(share_at_or_above(review) - declined, 0.0), declined
 
 
-def matched_thresholds(quantiles: Sequence[float], review_rate: float, decline_rate: float) -> tuple[float, float]:
-    """(review, decline) thresholds that give a score distribution (`quantiles`, as above) these
-    review and decline rates: the scores at levels 1 - decline_rate and 1 - decline_rate - review_rate."""
-    scores = np.asarray(quantiles, dtype=float)
-    levels = np.linspace(0.0, 1.0, len(scores))
-    decline = float(np.interp(min(max(1.0 - decline_rate, 0.0), 1.0), levels, scores))
-    review = float(np.interp(min(max(1.0 - decline_rate - review_rate, 0.0), 1.0), levels, scores))
+def matched_thresholds(quantiles: Sequence[float], review_rate: float, decline_rate: float,
+                       levels: Sequence[float] | None = None) -> tuple[float, float]:
+    """(review, decline) thresholds that give a score distribution (`quantiles` at `levels`, as
+    above) these review and decline rates: its scores at levels 1 - decline_rate and
+    1 - decline_rate - review_rate."""
+    at, scores = _levels(quantiles, levels)
+    decline = float(np.interp(min(max(1.0 - decline_rate, 0.0), 1.0), at, scores))
+    review = float(np.interp(min(max(1.0 - decline_rate - review_rate, 0.0), 1.0), at, scores))
     return min(max(review, 0.0), 1.0), min(max(decline, review, 0.0), 1.0)
 
 

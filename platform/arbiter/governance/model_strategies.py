@@ -39,7 +39,7 @@ def initial_strategy(session: Session, model: tables.Model, *, actor: str) -> ta
         else None
     if target is not None and mine is not None:
         review_rate, decline_rate, source = target
-        review, decline = matched_thresholds(mine, review_rate, decline_rate)
+        review, decline = matched_thresholds(mine[0], review_rate, decline_rate, levels=mine[1])
         basis = {"method": "matched rates", "review_rate": review_rate, "decline_rate": decline_rate, **source,
                  "scores": "this model's validation window"}
         note = f"the review and decline rates of {champion.id} ({source['source']})"
@@ -51,9 +51,13 @@ def initial_strategy(session: Session, model: tables.Model, *, actor: str) -> ta
     return config_repo.add_model_strategy(session, model.id, review, decline, basis=basis, note=note, actor=actor)
 
 
-def _quantiles(model: tables.Model) -> list[float] | None:
-    scores = ((model.manifest or {}).get("score_quantiles") or {}).get("scores")
-    return [float(s) for s in scores] if scores and len(scores) >= 2 else None
+def _quantiles(model: tables.Model) -> tuple[list[float], list[float] | None] | None:
+    """The model's validation score quantiles and their levels (None: evenly spaced), if its bundle has them."""
+    recorded = (model.manifest or {}).get("score_quantiles") or {}
+    scores, levels = recorded.get("scores"), recorded.get("levels")
+    if not scores or len(scores) < 2 or (levels is not None and len(levels) != len(scores)):
+        return None
+    return [float(s) for s in scores], [float(v) for v in levels] if levels is not None else None
 
 
 def _champion_rates(session: Session, champion: tables.Model, detector: Strategy
@@ -67,7 +71,8 @@ def _champion_rates(session: Session, champion: tables.Model, detector: Strategy
     theirs = _quantiles(champion)
     if theirs is None:
         return None
-    review_rate, decline_rate = rates_under(theirs, detector.review_threshold, detector.decline_threshold)
+    review_rate, decline_rate = rates_under(theirs[0], detector.review_threshold, detector.decline_threshold,
+                                            levels=theirs[1])
     return review_rate, decline_rate, {"source": f"{champion.id} on its validation window under the detector's "
                                                  f"strategy v{detector.version}"}
 
