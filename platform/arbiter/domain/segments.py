@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from arbiter.domain.evidence import as_number
 from models.schema import Detector
 
 FAIRNESS = ("age_band", "region")
@@ -82,13 +83,9 @@ def age_band(born: Any, at: Any) -> str:
 
 
 def amount_band(amount: Any) -> str | None:
-    if amount is None or isinstance(amount, bool):
-        return None
-    try:
-        value = float(amount)
-    except (TypeError, ValueError):
-        return None
-    if value != value or value < 0:
+    """The band of an amount (None: no amount, or not a number)."""
+    value = as_number(amount)
+    if value is None or value < 0:
         return None
     band = AMOUNT_BANDS[0][1]
     for lowest, name in AMOUNT_BANDS:

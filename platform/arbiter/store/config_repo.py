@@ -12,7 +12,6 @@ from arbiter.domain.rules import RuleInput, RuleSetInput, to_stored
 from arbiter.domain.strategies import DEFAULT_DECLINE, DEFAULT_REVIEW, Strategy
 from arbiter.store import evidence_repo, tables
 from models.detectors import DETECTORS, get_detector
-from models.synth.applications import DISPOSABLE_DOMAINS, KNOWN_FRAUD_EMAILS, KNOWN_FRAUD_SSNS
 
 Versioned = type[tables.Strategy] | type[tables.RuleSet]
 
@@ -94,6 +93,9 @@ def add_rules(session: Session, detector: str, body: dict[str, Any], *, note: st
 
 def default_rules(detector: str) -> RuleSetInput:
     """The rules a fresh installation starts with: the known fraudulent identities of the seed."""
+    # the seed's lists live beside its synthesizers (pandas): read only when the defaults are written
+    from models.synth.applications import DISPOSABLE_DOMAINS, KNOWN_FRAUD_EMAILS, KNOWN_FRAUD_SSNS
+
     if detector != "card-applications":
         return RuleSetInput(rules=[], note="no rules by default")
     return RuleSetInput(note="default deny lists", rules=[

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Date, Select, Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from arbiter.domain import recount
 from arbiter.domain.evidence import (
     BINS,
     EDGES,
@@ -37,6 +35,9 @@ from arbiter.domain.evidence import (
 )
 from arbiter.domain.segments import stored_segments
 from arbiter.store import tables
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 VALUES = {
     "evidence_decisions": ("applications", "amount", "without_amount"),
@@ -296,6 +297,9 @@ def recount_day(session: Session, detector: str, day: date) -> int:
     """Replace `detector`'s aggregates of `day` with a count of the stored rows; how many scores it counted.
     Each raw table is read once, over the day's range of its partition key; memory is bounded by one
     day's rows (counted as columns, `arbiter.domain.recount`)."""
+    import pandas as pd  # only the rebuild counts in columns: everything else starts without pandas
+
+    from arbiter.domain import recount
     for table in (*AGGREGATES, tables.EvidenceDaily):
         session.execute(delete(table).where(table.detector == detector, table.day == day))
     start = datetime.combine(day, time.min, tzinfo=UTC)
@@ -343,6 +347,8 @@ def recount_day(session: Session, detector: str, day: date) -> int:
 
 
 def _frame(session: Session, query: Select, columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
     # plain tuples through the Core connection: pandas builds a frame from Row objects several times slower
     return pd.DataFrame.from_records([tuple(r) for r in session.connection().execute(query)], columns=columns)
 
