@@ -1,5 +1,6 @@
 """Alembic migrations on a fresh Postgres database (and SQLite for the embedded mode)."""
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,3 +116,41 @@ def test_editing_a_live_view_changes_no_old_revision_on_postgres(pg_url: str, tm
     finally:
         platform.close()
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_models_registered_before_0013_start_with_their_detectors_thresholds(dialect: str, pg_url: str,
+                                                                            tmp_path: Path) -> None:
+    from tests.integration.conftest import _admin
+
+    name = f"arbiter_strategies_{uuid.uuid4().hex[:8]}"
+    url = f"{pg_url.rsplit('/', 1)[0]}/{name}" if dialect == "postgresql" else f"sqlite:///{tmp_path}/a.db"
+    if dialect == "postgresql":
+        _admin(f'CREATE DATABASE "{name}"')
+    platform = bootstrap(Settings(database_url=url, registry_dir=tmp_path / "r"))
+    try:
+        migrate.upgrade(platform.engine, "0012")
+        with platform.engine.begin() as conn:
+            conn.execute(text("INSERT INTO detectors (name, description, input_schema, schema_fingerprint, created_at, "
+                              "updated_at) VALUES ('card-transactions', '', '{}', 'x', CURRENT_TIMESTAMP, "
+                              "CURRENT_TIMESTAMP)"))
+            for version, review, decline in ((1, 0.5, 0.8), (2, 0.4, 0.7)):
+                conn.execute(text("INSERT INTO strategies (detector, version, review_threshold, decline_threshold, "
+                                  "note, created_by, created_at) VALUES ('card-transactions', :v, :r, :d, '', 'x', "
+                                  "CURRENT_TIMESTAMP)"), {"v": version, "r": review, "d": decline})
+            conn.execute(text(
+                "INSERT INTO models (id, detector, name, version, flavour, recipe, runtime, sha256, status, location, "
+                "metrics, certification, manifest, registered_at, registered_by, status_changed_at) VALUES "
+                "('m.v1', 'card-transactions', 'm', 1, 'sklearn', 'rf', 'onnx', 'abc', 'shadow', 'x', '{}', '{}', "
+                "'{}', CURRENT_TIMESTAMP, 'x', CURRENT_TIMESTAMP)"))
+        migrate.upgrade(platform.engine, "head")
+        with platform.engine.connect() as conn:
+            row = conn.execute(text("SELECT model_id, version, review_threshold, decline_threshold, basis "
+                                    "FROM model_strategies")).one()
+        basis = row.basis if isinstance(row.basis, dict) else json.loads(row.basis)
+        assert (row.model_id, row.version, row.review_threshold, row.decline_threshold) == ("m.v1", 1, 0.4, 0.7)
+        assert basis["method"] == "detector strategy"
+    finally:
+        platform.close()
+        if dialect == "postgresql":
+            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
