@@ -207,13 +207,13 @@ def plans(platform) -> list[dict]:  # type: ignore[no-untyped-def]
 def sizes(conn) -> dict:  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
-    raw = {t: conn.execute(text("SELECT COALESCE(sum(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits "
-                                "WHERE inhparent = to_regclass(:t)"), {"t": t}).scalar()
+    raw = {t: int(conn.execute(text("SELECT COALESCE(sum(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits "
+                                    "WHERE inhparent = to_regclass(:t)"), {"t": t}).scalar())
            for t in ("applications", "decisions", "shadow_scores")}
-    aggregates = {name: {"rows": rows, "bytes": size} for name, rows, size in conn.execute(text(
+    aggregates = {name: {"rows": int(rows), "bytes": int(size)} for name, rows, size in conn.execute(text(
         "SELECT relname, n_live_tup, pg_total_relation_size(relid) FROM pg_stat_user_tables "
         "WHERE relname LIKE 'evidence_%' ORDER BY relname")).all()}
-    return {"database_bytes": conn.execute(text("SELECT pg_database_size(current_database())")).scalar(),
+    return {"database_bytes": int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar()),
             "raw_bytes": raw, "aggregates": aggregates}
 
 
@@ -284,6 +284,10 @@ def worker_ratio(out: Path) -> dict:
     return {"on": on, "off": off, "ratio": statistics.mean(on) / statistics.mean(off)}
 
 
+def _number(value: object) -> float:
+    return float(value)  # type: ignore[arg-type]  # sizes read back from JSON may be text
+
+
 def write_report(out: Path, results: list[dict], workers: dict | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "evidence_scale.json").write_text(json.dumps({"results": results, "workers": workers}, indent=1,
@@ -306,14 +310,16 @@ def write_report(out: Path, results: list[dict], workers: dict | None) -> None:
     lines.append("| `arbiter evidence rebuild` | " + " | ".join(f"{r['rebuild_s']:,.0f} s" for r in results) + " |")
     lines += ["", "## Sizes", "", "| | " + " | ".join(f"{r['applications']:,}" for r in results) + " |",
               "|---|" + "---:|" * len(results),
-              "| database | " + " | ".join(f"{r['sizes']['database_bytes'] / mib:,.0f} MiB" for r in results) + " |"]
+              "| database | " + " | ".join(f"{_number(r['sizes']['database_bytes']) / mib:,.0f} MiB"
+                                          for r in results) + " |"]
     for table in results[0]["sizes"]["raw_bytes"]:
         lines.append(f"| {table} (raw, partitions) | " + " | ".join(
-            f"{r['sizes']['raw_bytes'][table] / mib:,.0f} MiB" for r in results) + " |")
-    for table in results[0]["sizes"]["aggregates"]:
+            f"{_number(r['sizes']['raw_bytes'][table]) / mib:,.0f} MiB" for r in results) + " |")
+    for table in sorted(set().union(*(r["sizes"]["aggregates"] for r in results))):
         lines.append(f"| {table} | " + " | ".join(
-            f"{r['sizes']['aggregates'][table]['rows']:,} rows, {r['sizes']['aggregates'][table]['bytes'] / mib:,.1f} "
-            "MiB" for r in results) + " |")
+            f"{_number(r['sizes']['aggregates'][table]['rows']):,.0f} rows, "
+            f"{_number(r['sizes']['aggregates'][table]['bytes']) / mib:,.1f} MiB"
+            if table in r["sizes"]["aggregates"] else "-" for r in results) + " |")
     if workers:
         lines += ["", "## Workers with the aggregates on and off", "",
                   f"`bench/shadow_path.py --workers-only`: applications per second off {workers['off']}, on "
@@ -331,7 +337,8 @@ def write_report(out: Path, results: list[dict], workers: dict | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--applications", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--applications", type=int, nargs="*", default=[1_000_000],
+                        help="sizes to measure (none with --include: only write the report again)")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--workers", action="store_true", help="also measure the workers with aggregates on/off")
     parser.add_argument("--out", type=Path, default=Path("bench/reports"))
@@ -339,7 +346,8 @@ def main() -> None:
     parser.add_argument("--include", type=Path, help="an earlier evidence_scale.json to report beside")
     args = parser.parse_args()
     earlier = json.loads(args.include.read_text()) if args.include else {"results": [], "workers": None}
-    results = list(earlier["results"])
+    results = list({r["applications"]: r for r in earlier["results"] if r["applications"] not in args.applications}
+                   .values())  # a size measured again replaces its earlier figures
     for n in args.applications:
         print(f"{n:,} applications over {args.days} days ...", file=sys.stderr)
         results.append(measure(n, args.days, args.keep_database))

@@ -223,6 +223,8 @@ class Deltas:
         _add(self.pairs, (*key, challenger.decision, champion.decision, label),
              (sign, sign * (amount or 0.0), sign * (amount is None), sign * x, sign * y, sign * x * x, sign * y * y,
               sign * x * y))
+        if label == UNLABELLED:  # the paired bins and cells serve the AUCs and DeLong: labelled pairs only
+            return
         x_bin, y_bin = score_bin(x), score_bin(y)
         _add(self.pair_bins, (*key, "challenger", x_bin, label), (sign,))
         _add(self.pair_bins, (*key, "champion", y_bin, label), (sign,))

@@ -85,10 +85,11 @@ def recount(detector: str, day: date, scored: pd.DataFrame, pairs: pd.DataFrame,
             sum_x=("x", "sum"), sum_y=("y", "sum"), sum_xx=("xx", "sum"), sum_yy=("yy", "sum"), sum_xy=("xy", "sum"))
         _into(deltas.pairs, by_pair, day, ("applications", "amount", "without_amount", "sum_x", "sum_y", "sum_xx",
                                            "sum_yy", "sum_xy"), at=2)
+        labelled = pairs[pairs["label"] != "none"]  # as Deltas.pair counts them: labelled pairs only
         for side, column in (("challenger", "x_bin"), ("champion", "y_bin")):
-            by_side = pairs.groupby(["x_model", "y_model", column, "label"]).agg(applications=("x", "size"))
+            by_side = labelled.groupby(["x_model", "y_model", column, "label"]).agg(applications=("x", "size"))
             _into(deltas.pair_bins, by_side, day, ("applications",), at=2, fixed=(side,))
-        cells = pairs.assign(x_cell=pairs["x_bin"] // CELL_BINS, y_cell=pairs["y_bin"] // CELL_BINS)
+        cells = labelled.assign(x_cell=labelled["x_bin"] // CELL_BINS, y_cell=labelled["y_bin"] // CELL_BINS)
         by_cell = cells.groupby(["x_model", "y_model", "x_cell", "y_cell", "label"]).agg(applications=("x", "size"))
         _into(deltas.pair_cells, by_cell, day, ("applications",), at=2)
     return deltas

@@ -28,12 +28,18 @@ REGIONS = {  # the USPS national areas, by the first digit of the zip code
 AMOUNT_BANDS = ((0.0, "0-100"), (100.0, "100-1k"), (1_000.0, "1k-5k"), (5_000.0, "5k-20k"), (20_000.0, "20k+"))
 
 
+_DIMENSIONS: dict[str, tuple[str, ...]] = {}
+
+
 def dimensions(detector: Detector) -> tuple[str, ...]:
-    """The segment dimensions `detector`'s applications are counted by."""
-    names = set(detector.field_names)
-    found = [d for d, field in (("age_band", "date_of_birth"), ("region", "zip"), ("channel", "channel"))
-             if field in names]
-    return (*found, "amount_band") if detector.amount_field else tuple(found)
+    """The segment dimensions `detector`'s applications are counted by (worked out once per detector:
+    every stored score asks)."""
+    known = _DIMENSIONS.get(detector.name)
+    if known is None:
+        found = [d for d, field in (("age_band", "date_of_birth"), ("region", "zip"), ("channel", "channel"))
+                 if field in detector.field_set]
+        known = _DIMENSIONS[detector.name] = (*found, "amount_band") if detector.amount_field else tuple(found)
+    return known
 
 
 def segments_of(detector: Detector, record: Mapping[str, Any], received_at: datetime) -> dict[str, str]:
