@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from arbiter.cli.platform import platform_for_command
@@ -32,6 +34,6 @@ def rebuild(detector: str | None, since_text: str | None, jobs: int | None) -> N
         if days == 0:
             raise click.ClickException("nothing to rebuild: no applications stored"
                                        + (f" for {detector}" if detector else ""))
-        with click.progressbar(length=days, label="recounting days", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=days, label="recounting days", file=sys.stderr) as bar:
             summary = run_rebuild(platform, detector, since, progress=bar.update, jobs=jobs or default_jobs(platform))
     click.echo(f"rebuilt {summary.days} days: {summary.scores:,} scores counted")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import click
@@ -41,7 +42,7 @@ def import_outcomes(file: Path) -> None:
     if not labels:
         raise click.ClickException(f"{file} holds no outcomes")
     with platform_for_command() as platform, click.progressbar(
-            length=len(labels), label="importing outcomes", file=click.get_text_stream("stderr")) as bar:
+            length=len(labels), label="importing outcomes", file=sys.stderr) as bar:
         s = import_outcomes(platform, labels, source=f"import:{file.name}"[:64], progress=bar.update)
     click.echo(f"{s.received} outcomes: {s.inserted} new, {s.updated} replaced an earlier label, {s.unchanged} "
                f"unchanged, {s.stale} older than the label on record, {s.unknown} for unknown applications"
