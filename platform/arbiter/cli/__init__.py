@@ -10,6 +10,7 @@ import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from arbiter import plugins
+from arbiter.cli.audit import audit
 from arbiter.cli.data import data
 from arbiter.cli.db import db
 from arbiter.cli.demo import demo
@@ -57,7 +58,7 @@ def cli() -> None:
 
 
 for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, outcomes, replay, report,
-                evidence, retention, demo):
+                evidence, retention, audit, demo):
     cli.add_command(command)
 for name, command in plugins.all_of("arbiter.commands").items():  # `arbiter worker` (shadow_workers)
     cli.add_command(command, name)

@@ -149,7 +149,7 @@ def _prepare_detector(platform: Platform, name: str, challengers: tuple[str, ...
         if recipe == CHAMPION_RECIPE:  # first: each challenger's thresholds then match the champion's rates
             promote(platform, model.id, actor="demo", force=True, reason="demo: first champion, no shadow history yet")
     for recipe in challengers:
-        change_shadow(platform, registered[recipe], True)  # binds the challenger's queue, then opens its window
+        change_shadow(platform, registered[recipe], True, actor="demo")  # binds its queue, then opens its window
     click.echo(f"  {registered[CHAMPION_RECIPE]} -> champion (forced: no shadow history yet, on record); "
                f"in shadow mode: {', '.join(registered[r] for r in challengers)}")
     return replay_file

@@ -4,19 +4,10 @@ Adapters only: each command calls the same governance service as its admin route
 
 from __future__ import annotations
 
-import getpass
-
 import click
 
-from arbiter.cli.platform import platform_for_command
+from arbiter.cli.platform import cli_actor, platform_for_command
 from models.detectors import DETECTORS
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 @click.command("shadow")
@@ -27,7 +18,7 @@ def shadow(model_id: str, stop: bool) -> None:
     from arbiter.governance.shadowing import change_shadow
 
     with platform_for_command() as platform:
-        model = change_shadow(platform, model_id, not stop)
+        model = change_shadow(platform, model_id, not stop, actor=cli_actor())
     click.echo(f"{model_id} is now {model.status}")
 
 
@@ -40,7 +31,7 @@ def promote(model_id: str, reason: str, force: bool) -> None:
     from arbiter.governance.promotion import promote as run_promotion
 
     with platform_for_command() as platform:
-        result = run_promotion(platform, model_id, reason=reason, actor=_actor(), force=force)
+        result = run_promotion(platform, model_id, reason=reason, actor=cli_actor(), force=force)
     failed = [f"{name} ({g['detail']})" for name, g in result.gates.items() if not g["passed"]]
     if not result.accepted:
         raise click.ClickException(f"promotion refused (recorded): failed gates: {', '.join(failed)}; "
@@ -60,7 +51,7 @@ def rollback(detector: str, reason: str) -> None:
     from arbiter.governance.promotion import rollback as run_rollback
 
     with platform_for_command() as platform:
-        result = run_rollback(platform, detector, reason=reason, actor=_actor())
+        result = run_rollback(platform, detector, reason=reason, actor=cli_actor())
     if not result.accepted:
         raise click.ClickException(f"no earlier champion of {detector} to return to (the attempt is recorded)")
     click.echo(f"{detector} rolled back to {result.record['model_id']} (from {result.record['previous_model_id']})")

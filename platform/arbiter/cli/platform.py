@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -21,3 +22,11 @@ def platform_for_command() -> Iterator[Platform]:
         yield platform
     finally:
         platform.close()
+
+
+def cli_actor() -> str:
+    """Who a state-changing command is recorded as: the operating-system user, visibly so (`cli:<user>`)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from arbiter.cli.platform import platform_for_command
+from arbiter.cli.platform import cli_actor, platform_for_command
 from models.detectors import DETECTORS
 
 
@@ -17,7 +17,7 @@ def register(bundle_dir: Path) -> None:
     from arbiter.governance.registry import register_bundle
 
     with platform_for_command() as platform:
-        result = register_bundle(platform, bundle_dir)
+        result = register_bundle(platform, bundle_dir, actor=cli_actor())
     model, cert = result.model, result.model.certification
     if not result.created:
         click.echo(f"{model.id} already registered (same sha256 {model.sha256[:12]})")

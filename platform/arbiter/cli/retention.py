@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from arbiter.cli.platform import platform_for_command
+from arbiter.cli.platform import cli_actor, platform_for_command
 
 
 @click.group("retention")
@@ -22,7 +22,7 @@ def apply(keep: str | None, dry_run: bool) -> None:
     from arbiter.governance.retention import apply_retention
 
     with platform_for_command() as platform:
-        result = apply_retention(platform, keep, dry_run=dry_run)
+        result = apply_retention(platform, keep, dry_run=dry_run, actor=cli_actor())
     verb = "would drop" if dry_run else "dropped"
     click.echo(f"keeping raw rows from {result.cutoff.isoformat()}: {verb} {len(result.dropped)} partitions "
                f"and {result.deleted:,} rows outside them" + (f"; created {len(result.created)} partitions"

@@ -15,14 +15,15 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from arbiter.bootstrap import Platform
-from arbiter.domain.errors import Conflict
+from arbiter.domain.errors import Conflict, Invalid
 from arbiter.domain.gates import failed
 from arbiter.domain.rules import RuleSetInput
 from arbiter.domain.strategies import StrategyInput
 from arbiter.gateway.auth import check_admin
 from arbiter.gateway.http import HttpError
-from arbiter.governance import configuration, model_strategies, promotion, registry, shadowing
+from arbiter.governance import audit, configuration, model_strategies, promotion, registry, shadowing
 from arbiter.governance.configuration import known_detector
+from arbiter.insights.reporting import parse_since
 
 UPLOAD_LIMIT = 512 * 1024 * 1024
 
@@ -73,13 +74,13 @@ async def upload_model(request: Request, actor: str = Depends(admin_actor)) -> d
 
 
 @router.post("/models/{model_id}/shadow")
-def start_shadow(model_id: str, request: Request) -> dict[str, Any]:
-    return registry.model_dict(shadowing.change_shadow(_platform(request), model_id, True))
+def start_shadow(model_id: str, request: Request, actor: str = Depends(admin_actor)) -> dict[str, Any]:
+    return registry.model_dict(shadowing.change_shadow(_platform(request), model_id, True, actor=actor))
 
 
 @router.delete("/models/{model_id}/shadow")
-def stop_shadow(model_id: str, request: Request) -> dict[str, Any]:
-    return registry.model_dict(shadowing.change_shadow(_platform(request), model_id, False))
+def stop_shadow(model_id: str, request: Request, actor: str = Depends(admin_actor)) -> dict[str, Any]:
+    return registry.model_dict(shadowing.change_shadow(_platform(request), model_id, False, actor=actor))
 
 
 @router.get("/models/{model_id}/strategy")
@@ -118,6 +119,18 @@ def promotions(request: Request, detector: str | None = None) -> dict[str, Any]:
     if detector is not None:
         known_detector(detector)
     return {"promotions": promotion.history(_platform(request), detector)}
+
+
+@router.get("/audit")
+def audit_trail(request: Request, since: str | None = None) -> dict[str, Any]:
+    """The audit trail in chain order (from `since` on: ISO 8601 or a span such as 7d)."""
+    moment = None
+    if since is not None:
+        try:
+            moment = parse_since(since)
+        except ValueError as exc:
+            raise Invalid(f"since: {exc}", [{"field": "since", "message": str(exc)}]) from None
+    return {"events": audit.events(_platform(request), moment)}
 
 
 @router.get("/detectors/{detector}/strategy")

@@ -12,7 +12,7 @@ from arbiter.bootstrap import Platform
 from arbiter.domain.errors import NotFound
 from arbiter.domain.rules import RuleSetInput, public_view, to_stored
 from arbiter.domain.strategies import StrategyInput
-from arbiter.store import config_repo, tables
+from arbiter.store import audit_repo, config_repo, tables
 from models.detectors import DETECTORS, get_detector
 
 
@@ -32,6 +32,9 @@ def change_strategy(platform: Platform, detector: str, change: StrategyInput, *,
     with platform.sessions() as session, session.begin():
         row = config_repo.add_strategy(session, known_detector(detector), change.review_threshold,
                                        change.decline_threshold, note=change.note, actor=actor)
+        audit_repo.append(session, actor, "strategy.changed", detector, {
+            "version": row.version, "review_threshold": row.review_threshold,
+            "decline_threshold": row.decline_threshold, "note": row.note})
         return strategy_dict(row)
 
 
@@ -44,7 +47,10 @@ def change_rules(platform: Platform, detector: str, change: RuleSetInput, *, act
     names the rule that cannot apply."""
     stored = to_stored(get_detector(known_detector(detector)), change, platform.hasher)
     with platform.sessions() as session, session.begin():
-        return rules_dict(config_repo.add_rules(session, detector, stored, note=change.note, actor=actor))
+        row = config_repo.add_rules(session, detector, stored, note=change.note, actor=actor)
+        audit_repo.append(session, actor, "rules.changed", detector, {
+            "version": row.version, "rules": [r["id"] for r in public_view(row.body)], "note": row.note})
+        return rules_dict(row)
 
 
 def _current(platform: Platform, detector: str, what: str) -> dict[str, Any]:

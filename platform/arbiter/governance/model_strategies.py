@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from arbiter.bootstrap import Platform
 from arbiter.domain.errors import Conflict, NotFound
 from arbiter.domain.strategies import Strategy, StrategyInput, matched_thresholds, rates_under
-from arbiter.store import config_repo, evidence_repo, models_repo, tables
+from arbiter.store import audit_repo, config_repo, evidence_repo, models_repo, tables
 
 RATES_WINDOW_DAYS = 30
 MIN_DECIDED = 1_000  # fewer decisions than this in the window: the champion's validation rates instead
@@ -105,6 +105,9 @@ def change_model_strategy(platform: Platform, model_id: str, change: StrategyInp
                            f"(PUT /admin/v1/detectors/{model.detector}/strategy)")
         row = config_repo.add_model_strategy(session, model.id, change.review_threshold, change.decline_threshold,
                                              basis={"method": "set by hand"}, note=change.note, actor=actor)
+        audit_repo.append(session, actor, "model_strategy.changed", model.id, {
+            "version": row.version, "review_threshold": row.review_threshold,
+            "decline_threshold": row.decline_threshold, "note": row.note})
         return model_strategy_dict(row)
 
 

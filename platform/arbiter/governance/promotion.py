@@ -22,7 +22,7 @@ from arbiter.domain.errors import NotFound
 from arbiter.governance.model_strategies import hand_over
 from arbiter.governance.shadowing import release_queue
 from arbiter.insights.comparison import disparity, promotion_evidence, shadow_coverage, shadow_volume
-from arbiter.store import tables
+from arbiter.store import audit_repo, tables
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,11 @@ def promote(platform: Platform, model_id: str, *, reason: str, actor: str, force
             _swap(session, champion, model)
         session.flush()
         result = PromotionResult(accepted, promotion_dict(record))
+        audit_repo.append(session, actor, "promotion.forced" if record.forced else
+                          "promotion.accepted" if accepted else "promotion.refused", model_id,
+                          {"detector": detector, "promotion_id": record.id, "reason": reason,
+                           "failed_gates": gate_rules.failed(gates),
+                           "strategy_versions": [record.previous_strategy_version, record.strategy_version]})
     if accepted and was_challenger:
         release_queue(platform, model)  # a promoted challenger stops receiving shadow traffic
     return result
@@ -102,6 +107,10 @@ def rollback(platform: Platform, detector: str, *, reason: str, actor: str) -> P
                 session, champion, previous, actor=actor, restore=undone.previous_strategy_version if undone else None)
             _swap(session, champion, previous)
         session.flush()
+        audit_repo.append(session, actor, "rollback" if previous is not None else "rollback.refused", detector,
+                          {"promotion_id": record.id, "reason": reason, "to": record.model_id,
+                           "from": record.previous_model_id,
+                           "strategy_versions": [record.previous_strategy_version, record.strategy_version]})
         return PromotionResult(previous is not None, promotion_dict(record))
 
 

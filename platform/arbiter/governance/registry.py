@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from arbiter.bootstrap import Platform
 from arbiter.domain.errors import RegistrationError
 from arbiter.governance.model_strategies import initial_strategy
-from arbiter.store import models_repo, tables
+from arbiter.store import audit_repo, models_repo, tables
 from models.bundle import bundle_digest, verify_bundle
 from models.certification import certify
 from models.detectors import UnknownDetectorError, get_detector
@@ -119,7 +119,12 @@ def _insert_row(factory: sessionmaker[Session], manifest: dict, digest: str, tar
                 session.flush()
                 session.add_all(tables.ModelReferenceBin(model_id=row.id, **bin_row)
                                 for bin_row in reference_rows(manifest.get("drift_reference")))
-                initial_strategy(session, row, actor=actor)
+                strategy = initial_strategy(session, row, actor=actor)
+                audit_repo.append(session, actor, "model.registered", row.id, {
+                    "detector": row.detector, "sha256": digest, "recipe": row.recipe,
+                    "certification": certification, "strategy": {
+                        "review_threshold": strategy.review_threshold,
+                        "decline_threshold": strategy.decline_threshold, "basis": strategy.basis}})
             return row
         except IntegrityError:
             if attempt == 2:

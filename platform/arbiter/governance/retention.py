@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from arbiter.bootstrap import Platform
 from arbiter.domain.errors import Invalid
-from arbiter.store import partitions, tables
+from arbiter.store import audit_repo, partitions, tables
 
 _KEEP = re.compile(r"^\s*(\d+)\s*(mo|months?)?\s*$")
 
@@ -28,7 +28,7 @@ def parse_keep(text: str) -> int:
 
 
 def apply_retention(platform: Platform, keep: str | None = None, *, dry_run: bool = False,
-                    now: datetime | None = None) -> partitions.RetentionResult:
+                    now: datetime | None = None, actor: str = "system") -> partitions.RetentionResult:
     """Keep `keep` (the `retention` setting by default) months of raw applications, decisions and
     shadow scores, the current month included; create the months ahead."""
     months = parse_keep(keep or platform.settings.retention)
@@ -38,4 +38,10 @@ def apply_retention(platform: Platform, keep: str | None = None, *, dry_run: boo
         if months < needed:
             raise Invalid(f"--keep {months}mo is shorter than label maturity ({maturity:g} days) allows: "
                           f"keep at least {needed}mo, or labels would arrive for rows already dropped")
-        return partitions.apply_retention(conn, months, now=now, dry_run=dry_run)
+        result = partitions.apply_retention(conn, months, now=now, dry_run=dry_run)
+    if not dry_run:
+        with platform.sessions() as session, session.begin():
+            audit_repo.append(session, actor, "retention.applied", "raw tables", {
+                "keep_months": months, "cutoff": result.cutoff.isoformat(), "dropped": result.dropped,
+                "deleted_rows": result.deleted, "created": result.created})
+    return result

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from arbiter.bootstrap import Platform
 from arbiter.broker.transport import BrokerUnavailable
 from arbiter.domain.errors import Conflict, NotFound, Unavailable
-from arbiter.store import tables
+from arbiter.store import audit_repo, tables
 
 log = logging.getLogger(__name__)
 
 
-def change_shadow(platform: Platform, model_id: str, on: bool) -> tables.Model:
+def change_shadow(platform: Platform, model_id: str, on: bool, *, actor: str = "system") -> tables.Model:
     """Start (`on`) or stop shadowing `model_id`; the updated model. One transaction; the queue is
     bound inside it (before the window opens) and released after it."""
 
@@ -41,6 +41,8 @@ def change_shadow(platform: Platform, model_id: str, on: bool) -> tables.Model:
 
     with platform.sessions() as session, session.begin():
         model = set_shadow(session, model_id, on, bind=bind)
+        audit_repo.append(session, actor, "shadow.started" if on else "shadow.stopped", model.id,
+                          {"detector": model.detector})
     if not on:
         release_queue(platform, model)
     return model

@@ -103,6 +103,21 @@ class Promotion(Base):
     previous_strategy_version: Mapped[int | None] = mapped_column(Integer, doc="the detector's strategy before it")
 
 
+class AuditEvent(Base):
+    """The audit trail: every governance event, appended in order and hash-chained
+    (`arbiter.domain.audit`); the database refuses to update or delete a row (revision 0016)."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, doc="its place in the chain")
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class ModelStrategy(Base):
     """A model's own versioned thresholds: the decisions it would make in shadow mode, and the
     detector's strategy once it is promoted. `basis` says how they were chosen."""
