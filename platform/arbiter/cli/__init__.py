@@ -17,6 +17,7 @@ from arbiter.cli.demo import demo
 from arbiter.cli.evidence import evidence
 from arbiter.cli.governance import promote, rollback, shadow
 from arbiter.cli.outcomes import outcomes
+from arbiter.cli.principals import principals
 from arbiter.cli.registry import models_group, register
 from arbiter.cli.replay import replay
 from arbiter.cli.report import report
@@ -58,7 +59,7 @@ def cli() -> None:
 
 
 for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, outcomes, replay, report,
-                evidence, retention, audit, demo):
+                evidence, retention, audit, principals, demo):
     cli.add_command(command)
 for name, command in plugins.all_of("arbiter.commands").items():  # `arbiter worker` (shadow_workers)
     cli.add_command(command, name)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from arbiter.domain.principals import Principal
 from arbiter.gateway.http import HttpError
+from arbiter.governance.principals import any_principal, authenticate
 
 
 def matches_any(given: str, secrets: frozenset[str] | tuple[str, ...]) -> bool:
@@ -26,14 +29,33 @@ def check_api_key(request: Request, keys: frozenset[str]) -> None:
     check_key(request.headers.get("x-api-key"), keys)
 
 
-def check_admin(request: Request, token: str | None) -> str:
-    """The admin actor, or 503 (no token configured), 401 (none given), 403 (wrong)."""
-    if not token:
-        raise HttpError(503, "admin is disabled: ARBITER_ADMIN_TOKEN is not set")
+def admin_principal(request: Request) -> Principal:
+    """The principal a bearer token authenticates: 401 (none given), 403 (unknown or revoked),
+    503 (no ARBITER_ADMIN_TOKEN and no principal: admin is off). Never a header the client names."""
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given:
+    if scheme.lower() != "bearer" or not given.strip():
         raise HttpError(401, "Authorization: Bearer <token> is required")
-    if not matches_any(given.strip(), (token,)):
-        raise HttpError(403, "the bearer token is not valid")
-    return request.headers.get("x-actor", "admin")[:128] or "admin"
+    platform, bootstrap = request.app.state.platform, request.app.state.admin_token
+    principal = authenticate(platform, given.strip(), bootstrap)
+    if principal is None:
+        if not bootstrap and not any_principal(platform):
+            raise HttpError(503, "admin is disabled: set ARBITER_ADMIN_TOKEN or add a principal "
+                                 "(arbiter principals add)")
+        raise HttpError(403, "the bearer token is not valid (unknown or revoked)")
+    return principal
+
+
+AUTHENTICATED = Depends(admin_principal)  # a route's principal: `principal: Principal = AUTHENTICATED`
+
+
+def requires(*roles: str) -> Callable[..., str]:
+    """A route dependency: the acting principal's name, or 403 naming the role it lacks."""
+
+    def actor(principal: Principal = AUTHENTICATED) -> str:
+        if not principal.has_any(roles):
+            raise HttpError(403, f"this needs the role {' or '.join(roles)}; {principal.name} has "
+                                 f"{', '.join(sorted(principal.roles))}")
+        return principal.name
+
+    return actor

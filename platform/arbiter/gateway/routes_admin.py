@@ -1,8 +1,10 @@
-"""`/admin/v1`: models, shadowing, promotion and rollback, the audit trail, strategy and rules.
+"""`/admin/v1`: models, shadowing, promotion and rollback, the audit trail, strategy and rules,
+principals.
 
 Adapters only: each route parses, calls one governance service and shapes the answer; refusals
-(`ArbiterError`) become HTTP answers in the one error mapping. Every route needs
-`Authorization: Bearer $ARBITER_ADMIN_TOKEN`. No route returns model bytes.
+(`ArbiterError`) become HTTP answers in the one error mapping. Every route authenticates a
+principal (`Authorization: Bearer <token>`; `ARBITER_ADMIN_TOKEN` is the bootstrap `admin`) and
+needs one of the roles it names; the actor on record is that principal. No route returns model bytes.
 """
 
 from __future__ import annotations
@@ -17,22 +19,34 @@ from pydantic import BaseModel, Field
 from arbiter.bootstrap import Platform
 from arbiter.domain.errors import Conflict, Invalid
 from arbiter.domain.gates import failed
+from arbiter.domain.principals import ROLES, Principal
 from arbiter.domain.rules import RuleSetInput
 from arbiter.domain.strategies import StrategyInput
-from arbiter.gateway.auth import check_admin
+from arbiter.gateway.auth import AUTHENTICATED, admin_principal, requires
 from arbiter.gateway.http import HttpError
-from arbiter.governance import audit, configuration, model_strategies, promotion, registry, shadowing
+from arbiter.governance import (
+    audit,
+    configuration,
+    model_strategies,
+    principals,
+    promotion,
+    registry,
+    shadowing,
+)
 from arbiter.governance.configuration import known_detector
 from arbiter.insights.reporting import parse_since
 
 UPLOAD_LIMIT = 512 * 1024 * 1024
 
 
-def admin_actor(request: Request) -> str:
-    return check_admin(request, request.app.state.admin_token)
+ANYONE = requires(*ROLES)  # reading: every role, viewer included
+REGISTRAR = requires("data-scientist")
+SHADOWING = requires("strategist", "governance")
+STRATEGIST = requires("strategist")
+ROLLBACK = requires("strategist", "operator")
+OPERATOR = requires("operator")
 
-
-router = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Depends(admin_actor)])
+router = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Depends(admin_principal)])
 
 
 def _platform(request: Request) -> Platform:
@@ -52,14 +66,14 @@ class RollbackRequest(BaseModel):
 
 
 @router.get("/models")
-def list_models(request: Request, detector: str | None = None) -> dict[str, Any]:
+def list_models(request: Request, detector: str | None = None, _: str = Depends(ANYONE)) -> dict[str, Any]:
     if detector is not None:
         known_detector(detector)
     return {"models": [registry.model_dict(m) for m in registry.list_models(_platform(request), detector)]}
 
 
 @router.post("/models", status_code=201)
-async def upload_model(request: Request, actor: str = Depends(admin_actor)) -> dict[str, Any]:
+async def upload_model(request: Request, actor: str = Depends(REGISTRAR)) -> dict[str, Any]:
     """Register a bundle uploaded as a tar or tar.gz body (the bundle's files, or one folder of them)."""
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         archive, size = Path(tmp) / "bundle.tar", 0
@@ -74,28 +88,33 @@ async def upload_model(request: Request, actor: str = Depends(admin_actor)) -> d
 
 
 @router.post("/models/{model_id}/shadow")
-def start_shadow(model_id: str, request: Request, actor: str = Depends(admin_actor)) -> dict[str, Any]:
+def start_shadow(model_id: str, request: Request, actor: str = Depends(SHADOWING)) -> dict[str, Any]:
     return registry.model_dict(shadowing.change_shadow(_platform(request), model_id, True, actor=actor))
 
 
 @router.delete("/models/{model_id}/shadow")
-def stop_shadow(model_id: str, request: Request, actor: str = Depends(admin_actor)) -> dict[str, Any]:
+def stop_shadow(model_id: str, request: Request, actor: str = Depends(SHADOWING)) -> dict[str, Any]:
     return registry.model_dict(shadowing.change_shadow(_platform(request), model_id, False, actor=actor))
 
 
 @router.get("/models/{model_id}/strategy")
-def get_model_strategy(model_id: str, request: Request) -> dict[str, Any]:
+def get_model_strategy(model_id: str, request: Request, _: str = Depends(ANYONE)) -> dict[str, Any]:
     return model_strategies.model_strategy(_platform(request), model_id)
 
 
 @router.put("/models/{model_id}/strategy")
 def put_model_strategy(model_id: str, body: StrategyInput, request: Request,
-                       actor: str = Depends(admin_actor)) -> Any:
+                       actor: str = Depends(STRATEGIST)) -> Any:
     return model_strategies.change_model_strategy(_platform(request), model_id, body, actor=actor)
 
 
 @router.post("/champion")
-def promote_champion(body: ChampionRequest, request: Request, actor: str = Depends(admin_actor)) -> Any:
+def promote_champion(body: ChampionRequest, request: Request,
+                     principal: Principal = AUTHENTICATED) -> Any:
+    if not principal.has_any(("operator",) if body.force else ("strategist", "operator")):
+        needed = "operator (force is break-glass)" if body.force else "strategist or operator"
+        raise HttpError(403, f"this needs the role {needed}; {principal.name} has {', '.join(sorted(principal.roles))}")
+    actor = principal.name
     result = promotion.promote(_platform(request), body.model_id, detector=known_detector(body.detector),
                                reason=body.reason, actor=actor, force=body.force)
     if not result.accepted:
@@ -107,7 +126,7 @@ def promote_champion(body: ChampionRequest, request: Request, actor: str = Depen
 
 
 @router.post("/champion/rollback")
-def rollback_champion(body: RollbackRequest, request: Request, actor: str = Depends(admin_actor)) -> Any:
+def rollback_champion(body: RollbackRequest, request: Request, actor: str = Depends(ROLLBACK)) -> Any:
     result = promotion.rollback(_platform(request), known_detector(body.detector), reason=body.reason, actor=actor)
     if not result.accepted:
         raise Conflict("no earlier champion to roll back to (the attempt is recorded)")
@@ -115,14 +134,14 @@ def rollback_champion(body: RollbackRequest, request: Request, actor: str = Depe
 
 
 @router.get("/promotions")
-def promotions(request: Request, detector: str | None = None) -> dict[str, Any]:
+def promotions(request: Request, detector: str | None = None, _: str = Depends(ANYONE)) -> dict[str, Any]:
     if detector is not None:
         known_detector(detector)
     return {"promotions": promotion.history(_platform(request), detector)}
 
 
 @router.get("/audit")
-def audit_trail(request: Request, since: str | None = None) -> dict[str, Any]:
+def audit_trail(request: Request, since: str | None = None, _: str = Depends(ANYONE)) -> dict[str, Any]:
     """The audit trail in chain order (from `since` on: ISO 8601 or a span such as 7d)."""
     moment = None
     if since is not None:
@@ -134,20 +153,42 @@ def audit_trail(request: Request, since: str | None = None) -> dict[str, Any]:
 
 
 @router.get("/detectors/{detector}/strategy")
-def get_strategy(detector: str, request: Request) -> dict[str, Any]:
+def get_strategy(detector: str, request: Request, _: str = Depends(ANYONE)) -> dict[str, Any]:
     return configuration.current_strategy(_platform(request), detector)
 
 
 @router.put("/detectors/{detector}/strategy")
-def put_strategy(detector: str, body: StrategyInput, request: Request, actor: str = Depends(admin_actor)) -> Any:
+def put_strategy(detector: str, body: StrategyInput, request: Request, actor: str = Depends(STRATEGIST)) -> Any:
     return configuration.change_strategy(_platform(request), detector, body, actor=actor)
 
 
 @router.get("/detectors/{detector}/rules")
-def get_rules(detector: str, request: Request) -> dict[str, Any]:
+def get_rules(detector: str, request: Request, _: str = Depends(ANYONE)) -> dict[str, Any]:
     return configuration.current_rules(_platform(request), detector)
 
 
 @router.put("/detectors/{detector}/rules")
-def put_rules(detector: str, body: RuleSetInput, request: Request, actor: str = Depends(admin_actor)) -> Any:
+def put_rules(detector: str, body: RuleSetInput, request: Request, actor: str = Depends(STRATEGIST)) -> Any:
     return configuration.change_rules(_platform(request), detector, body, actor=actor)
+
+
+class PrincipalRequest(BaseModel):
+    name: str = Field(max_length=64)
+    roles: list[str] = Field(min_length=1, max_length=5)
+
+
+@router.post("/principals", status_code=201)
+def add_principal(body: PrincipalRequest, request: Request, actor: str = Depends(OPERATOR)) -> dict[str, Any]:
+    """A new principal; the answer carries its token, once."""
+    token = principals.add_principal(_platform(request), body.name, body.roles, actor=actor)
+    return {"name": body.name, "roles": sorted(set(body.roles)), "token": token}
+
+
+@router.get("/principals")
+def list_principals(request: Request, _: str = Depends(OPERATOR)) -> dict[str, Any]:
+    return {"principals": principals.list_principals(_platform(request))}
+
+
+@router.delete("/principals/{name}")
+def revoke_principal(name: str, request: Request, actor: str = Depends(OPERATOR)) -> dict[str, Any]:
+    return principals.revoke_principal(_platform(request), name, actor=actor)

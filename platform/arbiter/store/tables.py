@@ -103,6 +103,19 @@ class Promotion(Base):
     previous_strategy_version: Mapped[int | None] = mapped_column(Integer, doc="the detector's strategy before it")
 
 
+class PrincipalRow(Base):
+    """Someone (or something) that acts on Arbiter, with its roles; the token only as a hash."""
+
+    __tablename__ = "principals"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    roles: Mapped[list[Any]]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(128))
+
+
 class AuditEvent(Base):
     """The audit trail: every governance event, appended in order and hash-chained
     (`arbiter.domain.audit`); the database refuses to update or delete a row (revision 0016)."""
