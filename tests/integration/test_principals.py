@@ -105,3 +105,36 @@ def test_principals_commands(cli_env: dict[str, str]) -> None:
     assert_one_line_error(run(cli_env, "principals", "revoke", "gina"), "revoked already")
     assert_one_line_error(run(cli_env, "principals", "add", "x", "--role", "king"), "king")
     assert_one_line_error(run(cli_env, "principals", "revoke", "nobody"), "no principal named 'nobody'")
+
+
+def test_force_is_break_glass_never_past_certification_and_reviewed_by_someone_else(
+        platform: Platform, client: TestClient) -> None:
+    from sqlalchemy import update
+
+    from arbiter.store import tables
+
+    otto, gina = _add(client, "otto", "operator", "governance"), _add(client, "gina", "governance")
+    promote = {"detector": "card-transactions", "model_id": "card-transactions-rf.v1", "reason": "outage",
+               "force": True}
+    with platform.sessions() as session, session.begin():
+        session.execute(update(tables.Model).where(tables.Model.id == "card-transactions-rf.v1")
+                        .values(certification={"passed": False, "max_abs_diff": 0.3}))
+    r = client.post("/admin/v1/champion", headers=_bearer(otto), json=promote)
+    assert r.status_code == 409 and "certified" in [e["field"] for e in r.json()["errors"]]  # even forced
+    with platform.sessions() as session, session.begin():
+        session.execute(update(tables.Model).where(tables.Model.id == "card-transactions-rf.v1")
+                        .values(certification={"passed": True, "max_abs_diff": 1e-7}))
+    forced = client.post("/admin/v1/champion", headers=_bearer(otto), json=promote).json()
+    assert forced["forced"] and forced["needs_review"] and forced["reviewed_by"] is None
+    review = f"/admin/v1/promotions/{forced['id']}/review"
+    mine = client.post(review, headers=_bearer(otto), json={"comment": "looks fine to me"})
+    assert mine.status_code == 409 and "four eyes" in mine.json()["detail"]
+    done = client.post(review, headers=_bearer(gina), json={"comment": "outage confirmed"})
+    assert done.status_code == 200 and done.json()["reviewed_by"] == "gina" and not done.json()["needs_review"]
+    assert client.post(review, headers=_bearer(gina), json={"comment": "again"}).status_code == 409
+    refused = client.get("/admin/v1/promotions", headers=_bearer(gina)).json()["promotions"][-1]
+    assert client.post(f"/admin/v1/promotions/{refused['id']}/review", headers=_bearer(gina),
+                       json={"comment": "x" * 5}).status_code == 409  # the refused one was not forced
+    assert client.post("/admin/v1/promotions/999/review", headers=_bearer(gina), json={"comment": "xyz"}
+                       ).status_code == 404
+    assert events(platform)[-1]["action"] == "promotion.force_reviewed"

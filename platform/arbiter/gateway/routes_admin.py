@@ -45,6 +45,7 @@ SHADOWING = requires("strategist", "governance")
 STRATEGIST = requires("strategist")
 ROLLBACK = requires("strategist", "operator")
 OPERATOR = requires("operator")
+GOVERNANCE = requires("governance")
 
 router = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Depends(admin_principal)])
 
@@ -138,6 +139,17 @@ def promotions(request: Request, detector: str | None = None, _: str = Depends(A
     if detector is not None:
         known_detector(detector)
     return {"promotions": promotion.history(_platform(request), detector)}
+
+
+class ReviewRequest(BaseModel):
+    comment: str = Field(min_length=3, max_length=2000)
+
+
+@router.post("/promotions/{promotion_id}/review")
+def review_forced_promotion(promotion_id: int, body: ReviewRequest, request: Request,
+                            actor: str = Depends(GOVERNANCE)) -> dict[str, Any]:
+    """Review a forced (break-glass) promotion after the fact: by a governance principal other than its forcer."""
+    return promotion.review_forced(_platform(request), promotion_id, comment=body.comment, actor=actor)
 
 
 @router.get("/audit")

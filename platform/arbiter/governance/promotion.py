@@ -3,7 +3,8 @@
 `promote` and `rollback` are the use cases the admin API, the CLI and the demo all call: one
 transaction (detector locked, gates run on the evidence, the attempt recorded, the champion
 swapped), then the broker call that goes with it (a promoted challenger's queue is released).
-`force` (with a reason) overrides failed gates, never `registered`; the override is recorded.
+`force` (with a reason) overrides failed gates, never `registered` or `certified`; the override is
+recorded and flagged until another principal reviews it (`review_forced`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from sqlalchemy.orm import Session
 from arbiter.bootstrap import Platform
 from arbiter.config import Settings
 from arbiter.domain import gates as gate_rules
-from arbiter.domain.errors import NotFound
+from arbiter.domain.errors import Conflict, NotFound
 from arbiter.governance.model_strategies import hand_over
 from arbiter.governance.shadowing import release_queue
 from arbiter.insights.comparison import disparity, promotion_evidence, shadow_coverage, shadow_volume
 from arbiter.store import audit_repo, tables
+
+UNFORCEABLE = ("registered", "certified")
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,9 @@ def promotion_dict(p: tables.Promotion) -> dict[str, Any]:
     return {"id": p.id, "detector": p.detector, "action": p.action, "model_id": p.model_id,
             "previous_model_id": p.previous_model_id, "accepted": p.accepted, "forced": p.forced,
             "gates": p.gates, "actor": p.actor, "reason": p.reason, "created_at": p.created_at.isoformat(),
-            "strategy_version": p.strategy_version, "previous_strategy_version": p.previous_strategy_version}
+            "strategy_version": p.strategy_version, "previous_strategy_version": p.previous_strategy_version,
+            "needs_review": bool(p.forced) and p.reviewed_at is None, "reviewed_by": p.reviewed_by,
+            "reviewed_at": p.reviewed_at.isoformat() if p.reviewed_at else None, "review_comment": p.review_comment}
 
 
 def promote(platform: Platform, model_id: str, *, reason: str, actor: str, force: bool = False,
@@ -67,7 +72,8 @@ def promote(platform: Platform, model_id: str, *, reason: str, actor: str, force
         champion = current_champion(session, detector)
         gates = _gates(session, model, detector, champion, policy_of(platform.settings))
         passed = gate_rules.passed(gates)
-        accepted = passed or (force and gates["registered"]["passed"])
+        # break-glass overrides evidence, never identity or certification: an uncertified model never serves
+        accepted = passed or (force and all(gates.get(g, {"passed": True})["passed"] for g in UNFORCEABLE))
         record = tables.Promotion(detector=detector, action="promote", model_id=model.id if model else None,
                                   previous_model_id=champion.id if champion else None, accepted=accepted,
                                   forced=force and not passed and accepted, gates=gates, actor=actor, reason=reason)
@@ -112,6 +118,25 @@ def rollback(platform: Platform, detector: str, *, reason: str, actor: str) -> P
                            "from": record.previous_model_id,
                            "strategy_versions": [record.previous_strategy_version, record.strategy_version]})
         return PromotionResult(previous is not None, promotion_dict(record))
+
+
+def review_forced(platform: Platform, promotion_id: int, *, comment: str, actor: str) -> dict[str, Any]:
+    """Clear the flag of a forced promotion: by a principal other than the one who forced it."""
+    with platform.sessions() as session, session.begin():
+        record = session.get(tables.Promotion, promotion_id)
+        if record is None:
+            raise NotFound(f"no promotion {promotion_id}")
+        if not record.forced:
+            raise Conflict(f"promotion {promotion_id} was not forced: there is nothing to review")
+        if record.reviewed_at is not None:
+            raise Conflict(f"promotion {promotion_id} was reviewed already, by {record.reviewed_by}")
+        if record.actor == actor:
+            raise Conflict(f"four eyes: {actor} forced promotion {promotion_id} and cannot review it")
+        record.reviewed_by, record.reviewed_at, record.review_comment = actor, datetime.now(UTC), comment
+        audit_repo.append(session, actor, "promotion.force_reviewed", record.model_id or record.detector,
+                          {"promotion_id": record.id, "forced_by": record.actor, "comment": comment})
+        session.flush()
+        return promotion_dict(record)
 
 
 def history(platform: Platform, detector: str | None = None) -> list[dict[str, Any]]:

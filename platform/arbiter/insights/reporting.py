@@ -231,7 +231,8 @@ def promotions(conn: Connection, window: Window, limit: int = 50) -> list[dict[s
     """The latest promotions and rollbacks, each with its gates' verdicts, figures and details."""
     where, params = _where(window)
     rows = _rows(conn, f"""
-        SELECT id, detector, action, model_id, previous_model_id, accepted, forced, actor, reason, created_at, gates
+        SELECT id, detector, action, model_id, previous_model_id, accepted, forced, actor, reason, created_at, gates,
+               reviewed_by
         FROM promotions WHERE {where} ORDER BY created_at DESC, id DESC LIMIT {int(limit)}""", **params)
     for row in rows:  # a JSON column reads back as text through a plain statement on SQLite
         if isinstance(row["gates"], str):

@@ -101,6 +101,9 @@ class Promotion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     strategy_version: Mapped[int | None] = mapped_column(Integer, doc="the detector's strategy after it")
     previous_strategy_version: Mapped[int | None] = mapped_column(Integer, doc="the detector's strategy before it")
+    reviewed_by: Mapped[str | None] = mapped_column(String(128), doc="a forced promotion: who reviewed it after")
+    reviewed_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(Text)
 
 
 class PrincipalRow(Base):

@@ -205,7 +205,8 @@
     if (!section.promotions.length) return empty(box, "no promotion or rollback on record");
     box.appendChild(table(["when", "action", "model", "previous", "outcome", "actor", "reason", "gates"],
       section.promotions.map((r) => [r.created_at.slice(0, 19).replace("T", " "), r.action, r.model_id,
-        r.previous_model_id, { text: r.accepted ? (r.forced ? "forced" : "accepted") : "refused", cls: r.accepted ? "" : "refused" },
+        r.previous_model_id, { text: r.accepted ? (r.forced ? (r.reviewed_by ? "forced, reviewed by " + r.reviewed_by : "forced, not yet reviewed") : "accepted") : "refused",
+          cls: r.accepted && !(r.forced && !r.reviewed_by) ? "" : "refused" },
         r.actor, { text: r.reason, cls: "text" }, { text: gateLines(r.gates), cls: "text gates" }]),
       ["text", "text", "text", "text", "text", "text", "text", "text"]));
     return box;
