@@ -53,9 +53,14 @@ def requires(*roles: str) -> Callable[..., str]:
     """A route dependency: the acting principal's name, or 403 naming the role it lacks."""
 
     def actor(principal: Principal = AUTHENTICATED) -> str:
-        if not principal.has_any(roles):
-            raise HttpError(403, f"this needs the role {' or '.join(roles)}; {principal.name} has "
-                                 f"{', '.join(sorted(principal.roles))}")
-        return principal.name
+        return require(principal, roles)
 
     return actor
+
+
+def require(principal: Principal, roles: tuple[str, ...], why: str = "") -> str:
+    """`principal`'s name if it holds one of `roles`; otherwise 403 naming them (and `why`)."""
+    if not principal.has_any(roles):
+        raise HttpError(403, f"this needs the role {' or '.join(roles)}{why}; {principal.name} has "
+                             f"{', '.join(sorted(principal.roles))}")
+    return principal.name

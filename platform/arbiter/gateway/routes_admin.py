@@ -22,7 +22,7 @@ from arbiter.domain.gates import failed
 from arbiter.domain.principals import ROLES, Principal
 from arbiter.domain.rules import RuleSetInput
 from arbiter.domain.strategies import StrategyInput
-from arbiter.gateway.auth import AUTHENTICATED, admin_principal, requires
+from arbiter.gateway.auth import AUTHENTICATED, admin_principal, require, requires
 from arbiter.gateway.http import HttpError
 from arbiter.governance import (
     audit,
@@ -112,10 +112,9 @@ def put_model_strategy(model_id: str, body: StrategyInput, request: Request,
 @router.post("/champion")
 def promote_champion(body: ChampionRequest, request: Request,
                      principal: Principal = AUTHENTICATED) -> Any:
-    if not principal.has_any(("operator",) if body.force else ("strategist", "operator")):
-        needed = "operator (force is break-glass)" if body.force else "strategist or operator"
-        raise HttpError(403, f"this needs the role {needed}; {principal.name} has {', '.join(sorted(principal.roles))}")
-    actor = principal.name
+    # force is decided by the principal's role; the body only says what is asked for
+    actor = require(principal, ("operator",), " (force is break-glass)") if body.force else \
+        require(principal, ("strategist", "operator"))
     result = promotion.promote(_platform(request), body.model_id, detector=known_detector(body.detector),
                                reason=body.reason, actor=actor, force=body.force)
     if not result.accepted:

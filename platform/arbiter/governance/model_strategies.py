@@ -126,7 +126,7 @@ def _model(session: Session, model_id: str) -> tables.Model:
 
 
 def hand_over(session: Session, outgoing: tables.Model | None, incoming: tables.Model, *, actor: str,
-              restore: int | None = None) -> tuple[int | None, int]:
+              restore: int | None = None) -> tuple[int | None, int | None]:
     """The detector's strategy for `incoming` as champion: its own thresholds (promotion), or those
     of detector strategy version `restore` (rollback). `outgoing` keeps the detector's thresholds it
     decided with as its own. The detector's strategy versions (before, after)."""
@@ -145,9 +145,8 @@ def hand_over(session: Session, outgoing: tables.Model | None, incoming: tables.
         own = config_repo.model_strategy(session, incoming.id)
         review, decline = (own.review_threshold, own.decline_threshold) if own else (None, None)
         note = f"promotion of {incoming.id}: its own thresholds" + (f" (v{own.version})" if own else "")
-    if review is None or decline is None:  # nothing to hand over: the detector's strategy stays
-        return (before.version if before else None), (before.version if before else 0)
-    if before is not None and (before.review_threshold, before.decline_threshold) == (review, decline):
-        return before.version, before.version
-    row = config_repo.add_strategy(session, detector, review, decline, note=note, actor=actor)
-    return (before.version if before else None), row.version
+    current = before.version if before is not None else None
+    if review is None or decline is None or (
+            before is not None and (before.review_threshold, before.decline_threshold) == (review, decline)):
+        return current, current  # nothing to hand over, or the same thresholds: the detector's strategy stays
+    return current, config_repo.add_strategy(session, detector, review, decline, note=note, actor=actor).version

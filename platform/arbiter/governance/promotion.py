@@ -23,7 +23,7 @@ from arbiter.domain.errors import Conflict, NotFound
 from arbiter.governance.model_strategies import hand_over
 from arbiter.governance.shadowing import release_queue
 from arbiter.insights.comparison import disparity, promotion_evidence, shadow_coverage, shadow_volume
-from arbiter.store import audit_repo, tables
+from arbiter.store import audit_repo, models_repo, tables
 
 UNFORCEABLE = ("registered", "certified")
 
@@ -69,7 +69,7 @@ def promote(platform: Platform, model_id: str, *, reason: str, actor: str, force
             detector = model.detector
         _lock_detector(session, detector)
         model = session.get(tables.Model, model_id)
-        champion = current_champion(session, detector)
+        champion = models_repo.champion_of(session, detector)
         gates = _gates(session, model, detector, champion, policy_of(platform.settings))
         passed = gate_rules.passed(gates)
         # break-glass overrides evidence, never identity or certification: an uncertified model never serves
@@ -98,7 +98,7 @@ def rollback(platform: Platform, detector: str, *, reason: str, actor: str) -> P
     """Make the champion before the current one champion again; refused (and recorded) if there is none."""
     with platform.sessions() as session, session.begin():
         _lock_detector(session, detector)
-        champion = current_champion(session, detector)
+        champion = models_repo.champion_of(session, detector)
         undone = _last_promotion_of(session, detector, champion)
         previous = session.get(tables.Model, undone.previous_model_id) if undone and undone.previous_model_id else None
         gates = {"previous_champion": {"passed": previous is not None,
@@ -146,11 +146,6 @@ def history(platform: Platform, detector: str | None = None) -> list[dict[str, A
         query = query.where(tables.Promotion.detector == detector)
     with platform.sessions() as session:
         return [promotion_dict(p) for p in session.scalars(query)]
-
-
-def current_champion(session: Session, detector: str) -> tables.Model | None:
-    return session.scalars(select(tables.Model).where(tables.Model.detector == detector,
-                                                      tables.Model.status == "champion")).first()
 
 
 def _gates(session: Session, model: tables.Model | None, detector: str, champion: tables.Model | None,

@@ -117,7 +117,7 @@ _SUMMED = {name: _summed(name) for name in VALUES}
 
 
 def _columns(table: Table, changes: dict[tuple, list], detectors: dict[str, str]) -> dict[str, list]:
-    """The rows of `changes` (as `_rows` orders and filters them) as one list per column."""
+    """The rows of `changes` in key order, leaving out changes that add nothing, as one list per column."""
     keys = [c.name for c in table.primary_key.columns]
     names = (*VALUES[table.name], *MAXIMA.get(table.name, ()))
     counted = len(VALUES[table.name])
@@ -208,13 +208,9 @@ def _by_table(deltas: Deltas) -> tuple[tuple[Table, dict[tuple, list[float]]], .
 
 
 def _rows(table: Table, changes: dict[tuple, list], detectors: dict[str, str]) -> list[dict]:
-    """The rows of `changes` in key order, leaving out changes that add nothing."""
-    keys = [c.name for c in table.primary_key.columns]
-    values = (*VALUES[table.name], *MAXIMA.get(table.name, ()))
-    return [{"detector": detectors[key[0]], **dict(zip(keys, key, strict=True)),
-             **dict(zip(values, change, strict=True))}
-            for key, change in sorted(changes.items(), key=lambda item: tuple(map(str, item[0])))
-            if any(change[:len(VALUES[table.name])])]
+    """The rows of `changes` in key order, leaving out changes that add nothing (`_columns`, row by row)."""
+    columns = _columns(table, changes, detectors)
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 def _upsert(session: Session, table: Table, changes: dict[tuple, list], detectors: dict[str, str]) -> None:
@@ -305,10 +301,10 @@ def _stored_scores(session: Session, ids: list[str]) -> tuple[list[Scored], list
     """The scores stored for these applications (the champion's scored decision and every shadow
     score) and the challenger-champion pairs, as the aggregates count them."""
     a, d, s = tables.Application, tables.Decision, tables.ShadowScore
-    arrived = {app_id: (detector, day_of(at), amount) for app_id, at, amount, detector in session.execute(
-        select(a.application_id, a.received_at, a.amount, a.detector).where(a.application_id.in_(ids)))}
-    segments = {app_id: stored_segments(s, amount) for app_id, s, amount in session.execute(
-        select(a.application_id, a.segments, a.amount).where(a.application_id.in_(ids)))}
+    arrived, segments = {}, {}
+    for app_id, at, amount, detector, stored in session.execute(
+            select(a.application_id, a.received_at, a.amount, a.detector, a.segments).where(a.application_id.in_(ids))):
+        arrived[app_id], segments[app_id] = (detector, day_of(at), amount), stored_segments(stored, amount)
     scored: list[Scored] = []
     for app_id, model_id, score, decision in session.execute(
             select(d.application_id, d.model_id, d.score, d.decision)
