@@ -33,6 +33,7 @@ from models.metrics import best_f1_threshold, classification_report
 from models.quality import data_quality
 from models.recipes.base import Recipe
 from models.schema import Detector
+from models.segments import FAIRNESS, dimensions, fairness_evidence
 
 StageProgress = Callable[[str, float], None]
 STAGES = {"features": 0.10, "fit": 0.60, "validate": 0.10, "importance": 0.10, "export": 0.10}
@@ -120,6 +121,18 @@ def _json_record(row: Mapping[str, Any]) -> dict[str, Any]:
         else:
             clean[key] = value
     return clean
+
+
+def _validation_fairness(detector: Detector, part: pd.DataFrame, scores: np.ndarray,
+                         labels: np.ndarray) -> dict[str, Any] | None:
+    """The validation window's fairness evidence (`models.segments.fairness_evidence`)."""
+    if not set(dimensions(detector)) & set(FAIRNESS):
+        return None
+    wanted = [c for c in ("date_of_birth", "zip", "submitted_at") if c in part.columns]
+    records = part[wanted].to_dict(orient="records")
+    moments = [format_time(t, detector) for t in part[TIME_COLUMN]]
+    evidence = fairness_evidence(detector, records, moments, scores, labels)
+    return None if evidence is None else {"window": "validation", **evidence}
 
 
 def _library_versions() -> dict[str, str]:
@@ -219,6 +232,8 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
             # a strategy matching the champion's review and decline rates is derived from at registration
             "score_quantiles": {"window": "validation", "levels": QUANTILE_LEVELS, "scores": [
                 float(s) for s in np.quantile(np.asarray(valid_scores, dtype=float), QUANTILE_LEVELS)]},
+            # per age band and region: what governance reviews for bias before the model decides anything
+            "fairness": _validation_fairness(detector, valid_part, valid_scores, y_valid),
         }
         bundle_dir = write_bundle(out_dir, manifest, staged)
     except BaseException:

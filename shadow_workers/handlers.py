@@ -22,7 +22,6 @@ from arbiter.broker.codec import ApplicationMessage, MessageCodec, UndecodableMe
 from arbiter.broker.transport import Delivery
 from arbiter.domain.evidence import Deltas, Scored, day_of
 from arbiter.domain.pii import PiiHasher
-from arbiter.domain.segments import segment_pairs, segments_of
 from arbiter.domain.strategies import Strategy
 from arbiter.store import tables
 from arbiter.store.evidence_repo import DriftReferences, count_scores, lock_evidence
@@ -34,6 +33,7 @@ from arbiter.store.records_repo import (
 )
 from models.detectors import DETECTORS, Detector
 from models.runtimes import Runtime
+from models.segments import segment_pairs, segments_of
 from models.validation import validate_record
 
 log = logging.getLogger("arbiter.worker")

@@ -19,7 +19,13 @@ class Settings(BaseSettings):
     broker_url: str = Field("memory://", description="amqp://... for RabbitMQ; memory:// embedded")
     registry_dir: Path = Field(Path("var/registry"), description="content-addressed model bundles")
     spool_dir: Path = Field(Path("var/spool"), description="durable outbox while the broker is down")
+    governance: Literal["four-eyes", "off"] = Field(
+        "four-eyes", description="four-eyes: models are reviewed before shadow, promotions and strategy or rules "
+                                 "changes wait for another principal's approval; off (a lab): each takes effect "
+                                 "at once, still on record")
     admin_token: SecretStr | None = Field(None, description="bearer token for /admin/*")
+    token: SecretStr | None = Field(None, description="the principal's token the command line acts with "
+                                                      "(arbiter principals add); unset: recorded as cli:<os user>")
     api_keys: str | None = Field(None, description="comma-separated keys for /v1/*")
     pii_key: SecretStr | None = Field(None, description="HMAC key for PII before storage")
     certification_tolerance: float = Field(1e-5, gt=0, description="max |served - training score|")
@@ -49,6 +55,10 @@ class Settings(BaseSettings):
     publisher: Literal["process", "thread"] = Field(
         "process", description="where a gateway process publishes to RabbitMQ: a child process of its own "
                                "(off the gateway's GIL) or a thread; memory:// always uses a thread")
+
+    @property
+    def four_eyes(self) -> bool:
+        return self.governance == "four-eyes"
 
     @property
     def api_key_set(self) -> frozenset[str]:

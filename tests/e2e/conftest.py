@@ -1,3 +1,3 @@
 """End-to-end fixtures reuse the integration ones (real Postgres)."""
 
-from tests.integration.conftest import cli_env, migrated, pg_url, platform  # noqa: F401
+from tests.integration.conftest import cli_env, four_eyes, migrated, pg_url, platform  # noqa: F401

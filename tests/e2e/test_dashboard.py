@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from arbiter.bootstrap import Platform
+from arbiter.domain.strategies import StrategyInput
+from arbiter.governance.proposals import submit_strategy
 from arbiter.insights.evidence import rebuild
 from tests.e2e.gateway_process import GatewayProcess
 from tests.integration.strategist_data import seed_champion_and_challengers
@@ -64,10 +66,12 @@ CHART_STATE = """() => Array.from(document.querySelectorAll('canvas[data-chart]'
 
 
 def test_dashboard_draws_every_chart_offline(platform: Platform, cli_env: dict[str, str], browser: object,
-                                             tmp_path: Path) -> None:
+                                             tmp_path: Path, four_eyes: Platform) -> None:
     with platform.engine.begin() as conn:
         seed_champion_and_challengers(conn)
     rebuild(platform)  # rows written by hand: the aggregates are recounted from them
+    submit_strategy(four_eyes, "card-transactions", StrategyInput(review_threshold=0.3, decline_threshold=0.9,
+                    note="tighter"), actor="sam-strategist")  # waits for a governance decision
     with GatewayProcess(cli_env) as gateway:
         watch = PageWatch(browser)
         watch.open(f"{gateway.url}/dashboard")
@@ -82,7 +86,8 @@ def test_dashboard_draws_every_chart_offline(platform: Platform, cli_env: dict[s
         assert charts["roc"]["points"] >= 3 * 3  # a curve per model, plus the chance line
         assert "champion m-champ (rf): 400 decided" in text
         for expected in ("m-good", "m-weak", "first champion", "V14", "agreement", "Swap sets",
-                         "champion approved, challenger declines", "recall at champion's decline rate"):
+                         "champion approved, challenger declines", "recall at champion's decline rate",
+                         "Waiting for a governance decision", "sam-strategist", "proposal.created", "Audit trail"):
             assert expected in text, expected
         assert watch.errors == []
         hosts = {urlparse(u).netloc for u in watch.requests if not u.startswith("data:")}

@@ -22,13 +22,18 @@ DETECTORS = ("card-applications", "card-transactions")
 
 
 def test_demo_tells_the_whole_story(platform: Platform, cli_env: dict[str, str], tmp_path: Path) -> None:
+    env = cli_env | {"ARBITER_GOVERNANCE": "four-eyes"}  # the demo runs with four eyes, as production does
     proc = subprocess.run([ARBITER, "demo", "--no-serve", "--rows", "4000", "--replay", "500", "--port", "0",
-                           "--label-delay", "1", "--workdir", str(tmp_path)], env=cli_env, capture_output=True,
+                           "--label-delay", "1", "--workdir", str(tmp_path)], env=env, capture_output=True,
                           text=True, timeout=900, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
+    cast = dict(re.findall(r"(demo-(scientist|reviewer|strategist|operator|viewer)-[\d-]+)", out)[::1])
+    who = {part: name for name, part in cast.items()}
+    assert set(who) == {"scientist", "reviewer", "strategist", "operator", "viewer"} and "governance four-eyes" in out
     for detector in DETECTORS:
-        assert f"{detector}-rf.v1 -> champion" in out
+        assert f"{detector}-rf.v1 -> champion (forced by {who['operator']}" in out
+        assert f"reviewed after by {who['reviewer']}" in out
         for recipe in CHALLENGERS:
             assert f"{detector}-{recipe}.v1" in out
     assert "certified (sklearn)" in out  # dbscan-outlier, served from its KD-tree
@@ -49,6 +54,11 @@ def test_demo_tells_the_whole_story(platform: Platform, cli_env: dict[str, str],
         auc_columns = r"\s[01]\.\d{4}\s+[01]\.\d{4}\s+[+-][01]\.\d{4}$"
         assert len(lines) == n and all(re.search(auc_columns, line) for line in lines)
     assert re.search(r"dashboard: http://127\.0\.0\.1:\d+/dashboard", out)
+    # one model walked through request and approval over the admin API, by two people
+    walk = out.split("promotion of ")[1]
+    promoted, status = re.match(r"(\S+) asked for by \S+: HTTP (\d+)", walk).groups()
+    assert status == "202", walk  # the gates pass on the demo's evidence (sized for it, and printed)
+    assert f"approved by {who['reviewer']} (the gates ran again): {promoted} is the champion" in walk
 
     with platform.sessions() as session:
         statuses = dict(session.execute(select(tables.Model.id, tables.Model.status)).all())
@@ -62,10 +72,17 @@ def test_demo_tells_the_whole_story(platform: Platform, cli_env: dict[str, str],
         comparison = session.execute(text("SELECT count(*) FROM champion_challenger_comparison "
                                           "WHERE challenger_auc IS NOT NULL")).scalar()
         drift = session.execute(text("SELECT count(DISTINCT model_id) FROM model_drift")).scalar()
-    assert len(statuses) == 2 * (n + 1) and sorted(statuses.values()).count("shadow") == 2 * n
-    assert {statuses[f"{d}-rf.v1"] for d in DETECTORS} == {"champion"}
+        audit = [tuple(r) for r in session.execute(text("SELECT actor, action FROM audit_events ORDER BY id"))]
+    assert len(statuses) == 2 * (n + 1) and sorted(statuses.values()).count("shadow") == 2 * n - 1
+    assert statuses[promoted] == "champion" and sorted(statuses.values()).count("champion") == 2
     assert decisions == outcomes == 1000 and len(shadow) == 2 * n and set(shadow.values()) == {500}
-    assert len(trail) == 2 and all(p.forced and p.accepted and p.actor == "demo" for p in trail)
+    assert [(p.forced, p.accepted, p.actor, p.reviewed_by) for p in trail[:2]] == [
+        (True, True, who["operator"], who["reviewer"])] * 2
+    assert (trail[2].status, trail[2].actor, trail[2].decided_by) == ("approved", who["strategist"], who["reviewer"])
+    assert audit.count((who["scientist"], "model.registered")) == 2 * (n + 1)
+    assert audit.count((who["reviewer"], "model.approved")) == 2 * (n + 1)
+    assert audit.count((who["strategist"], "shadow.started")) == 2 * n
+    assert (who["operator"], "settings.changed") in audit and (who["reviewer"], "promotion.approved") in audit
     assert maturity == 0 and with_reference == 2 * (n + 1) and comparison == 2 * n and drift == 2 * (n + 1)
     port = int(re.search(r"127\.0\.0\.1:(\d+)/dashboard", out).group(1))
     with pytest.raises(httpx.ConnectError):  # --no-serve: the gateway is gone
@@ -74,20 +91,23 @@ def test_demo_tells_the_whole_story(platform: Platform, cli_env: dict[str, str],
 
 def test_demo_keeps_serving_until_ctrl_c(platform: Platform, cli_env: dict[str, str], tmp_path: Path) -> None:
     proc = subprocess.Popen([ARBITER, "demo", "--rows", "2000", "--replay", "200", "--port", "0", "--no-h2o",
-                             "--workdir", str(tmp_path)], env=cli_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, cwd=tmp_path)
+                             "--workdir", str(tmp_path)], env=cli_env | {"ARBITER_GOVERNANCE": "four-eyes"},
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path)
     try:
-        url = None
+        url, login = None, None
         for line in proc.stdout:  # type: ignore[union-attr]
+            if line.startswith("dashboard: "):
+                login = re.search(r"sign in as (\S+) with the password (\S+)", line).groups()
             if line.startswith("serving on "):
                 url = line.split()[2]
                 break
-        assert url, "the demo never said it was serving"
-        page = httpx.get(f"{url}/dashboard", timeout=30)
+        assert url and login, "the demo never said it was serving, or how to sign in"
+        assert httpx.get(f"{url}/dashboard", timeout=30).status_code == 401  # principals exist: sign in
+        page = httpx.get(f"{url}/dashboard", timeout=30, auth=login)
         assert page.status_code == 200 and "card-transactions-dbscan-outlier.v1" in page.text
         scored = httpx.post(f"{url}/v1/detectors/card-transactions/score", timeout=10,
                             json={"data": {"Time": 1.0, "Amount": 12.5, **{f"V{i}": 0.0 for i in range(1, 29)}}})
-        assert scored.status_code == 200 and scored.json()["model"]["name"] == "card-transactions-rf"
+        assert scored.status_code == 200 and scored.json()["model"]["name"].startswith("card-transactions-")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
     finally:

@@ -47,7 +47,7 @@ def pg_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def migrated(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     settings = Settings(database_url=pg_url, registry_dir=tmp_path_factory.mktemp("registry"),
-                        spool_dir=tmp_path_factory.mktemp("spool"), pii_key=PII_KEY)
+                        spool_dir=tmp_path_factory.mktemp("spool"), pii_key=PII_KEY, governance="off")
     platform = bootstrap(settings)
     platform.upgrade_database()
     yield platform
@@ -58,6 +58,7 @@ def migrated(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 def platform(migrated: Platform, tmp_path: Path) -> Iterator[Platform]:
     """The migrated platform with empty tables (detectors re-seeded) and its own registry dir."""
     migrated.settings.registry_dir = tmp_path / "registry"
+    migrated.settings.governance = "off"  # a lab: each step at once; the `four_eyes` fixture turns them on
     with migrated.engine.begin() as conn:
         names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -74,8 +75,16 @@ def cli_env(platform: Platform) -> dict[str, str]:
         "ARBITER_REGISTRY_DIR": str(platform.settings.registry_dir),
         "ARBITER_SPOOL_DIR": str(platform.settings.spool_dir),
         "ARBITER_PII_KEY": PII_KEY,
+        "ARBITER_GOVERNANCE": platform.settings.governance,
     }
     return env
+
+
+@pytest.fixture
+def four_eyes(platform: Platform) -> Platform:
+    """The platform with four eyes, as in production (the default setting)."""
+    platform.settings.governance = "four-eyes"
+    return platform
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -85,7 +94,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
     if request.param == "postgresql":
         yield request.getfixturevalue("platform")
         return
-    lite = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'lite.db'}", registry_dir=tmp_path / "r"))
+    lite = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'lite.db'}", registry_dir=tmp_path / "r",
+                              governance="off"))
     lite.upgrade_database()
     yield lite
     lite.close()

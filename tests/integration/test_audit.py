@@ -13,9 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from arbiter.bootstrap import Platform
 from arbiter.domain.strategies import StrategyInput
 from arbiter.governance.audit import events, verify_trail
-from arbiter.governance.configuration import change_strategy
-from arbiter.governance.model_strategies import change_model_strategy
 from arbiter.governance.promotion import promote, rollback
+from arbiter.governance.proposals import submit_model_strategy, submit_strategy
 from arbiter.governance.registry import register_bundle
 from tests.helpers import assert_one_line_error, run
 
@@ -27,9 +26,9 @@ def _governed(platform: Platform, rf_bundle: Path, tx_logreg_bundle: Path) -> li
     rf = register_bundle(platform, rf_bundle, actor="ds-alice").model.id
     logreg = register_bundle(platform, tx_logreg_bundle, actor="ds-bob").model.id
     promote(platform, rf, reason="first champion", actor="ops-carol", force=True)
-    change_model_strategy(platform, logreg, StrategyInput(review_threshold=0.3, decline_threshold=0.7),
-                          actor="strategist-dan")
-    change_strategy(platform, "card-transactions", StrategyInput(review_threshold=0.45, decline_threshold=0.85),
+    submit_model_strategy(platform, logreg, StrategyInput(review_threshold=0.3, decline_threshold=0.7),
+                          actor="strategist-dan")  # governance off (the fixture's lab): applied at once
+    submit_strategy(platform, "card-transactions", StrategyInput(review_threshold=0.45, decline_threshold=0.85),
                     actor="strategist-dan")
     promote(platform, logreg, reason="try", actor="strategist-dan")  # refused: no shadow evidence
     rollback(platform, "card-transactions", reason="nothing before", actor="ops-carol")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,14 @@ from sqlalchemy import func, select, text, update
 from arbiter.bootstrap import Platform
 from arbiter.gateway.app import create_app
 from arbiter.governance.registry import register_bundle
-from arbiter.insights.evidence import rebuild
 from arbiter.store import tables
 from models.synth.applications import KNOWN_FRAUD_EMAILS
+from tests.integration.promotion_evidence import (
+    add_champion_decisions_and_labels,
+    add_shadow_scores,
+    second_model,
+    small_bank,
+)
 
 pytestmark = pytest.mark.integration
 TOKEN = "test-admin-token-0123456789"
@@ -177,66 +181,9 @@ def test_models_list_never_carries_bytes(client: TestClient) -> None:
     models = client.get("/admin/v1/models", headers=ADMIN).json()["models"]
     assert {m["id"] for m in models} == {"card-transactions-rf.v1", "card-applications-logreg.v1"}
     expected = {"id", "detector", "name", "version", "recipe", "flavour", "runtime", "status", "sha256", "metrics",
-                "certification", "registered_at", "registered_by", "windows", "shadow"}
+                "certification", "registered_at", "registered_by", "windows", "shadow", "review"}
     assert all(set(m) == expected for m in models)  # metadata only: no location, no file content
     assert len(json.dumps(models)) < 20_000
-
-
-def _add_shadow_scores(platform: Platform, challenger: str, n: int, *, good: bool, age_days: float = 60,
-                       prefix: str = "ev") -> None:
-    """A challenger's shadow scores, as the shadow path will record them: perfectly right or wrong, each
-    with its application's arrival (`age_days` ago, as `_add_champion_decisions_and_labels` stores them)."""
-    now = datetime.now(UTC)
-    with platform.sessions() as session, session.begin():
-        session.query(tables.ShadowScore).filter(tables.ShadowScore.model_id == challenger,
-                                                 tables.ShadowScore.application_id.like(f"{prefix}-%")).delete()
-        for i in range(n):
-            fraud = i % 4 == 0
-            score = (0.95 if fraud else 0.05) if good else (0.05 if fraud else 0.95)
-            session.add(tables.ShadowScore(application_id=f"{prefix}-{i}", model_id=challenger,
-                                           detector="card-transactions", score=score, decision="approve",
-                                           strategy_version=1, scored_at=now,
-                                           received_at=now - timedelta(days=age_days)))
-    rebuild(platform)  # rows written by hand: the evidence the gates read is recounted from them
-
-
-def _add_champion_decisions_and_labels(platform: Platform, champion: str, n: int, *, age_days: float = 60,
-                                       prefix: str = "ev") -> None:
-    """The champion's decisions on the same applications (it ranks them perfectly too) and their labels,
-    the applications received `age_days` ago (past the 30 days' label maturity by default)."""
-    now = datetime.now(UTC)
-    with platform.sessions() as session, session.begin():
-        for i in range(n):
-            fraud = i % 4 == 0
-            session.add(tables.Application(application_id=f"{prefix}-{i}", detector="card-transactions",
-                                           received_at=now - timedelta(days=age_days), payload={}))
-            session.add(tables.Decision(application_id=f"{prefix}-{i}", detector="card-transactions", model_id=champion,
-                                        score=0.6 if fraud else 0.4, decision="approve", reasons=[],
-                                        strategy_version=1, rules_version=1,
-                                        decided_at=now - timedelta(days=age_days)))  # the arrival, as recorded
-            session.add(tables.Outcome(application_id=f"{prefix}-{i}", is_fraud=fraud, observed_at=now))
-    rebuild(platform)
-
-
-def _second_model(platform: Platform, rf_bundle: Path, tmp_path: Path, *, shadow_days: float = 61) -> str:
-    """Another transactions model, in shadow mode since `shadow_days` ago (its window opened by hand:
-    the rows these tests write are the shadow path's)."""
-    from tests.helpers import copy_bundle, edit_manifest
-
-    other = copy_bundle(rf_bundle, tmp_path / "rf2")
-    edit_manifest(other, created_at="2031-01-01T00:00:00Z")
-    model_id = register_bundle(platform, other).model.id
-    with platform.sessions() as session, session.begin():
-        session.execute(update(tables.Model).where(tables.Model.id == model_id).values(
-            status="shadow", shadow_started_at=datetime.now(UTC) - timedelta(days=shadow_days)))
-    return model_id
-
-
-def _small_bank(platform: Platform) -> None:
-    """Evidence minimums for the 40 applications these tests write: 40 labelled, 10 frauds."""
-    platform.settings.promotion_min_shadow = 40
-    platform.settings.promotion_min_labelled = 40
-    platform.settings.promotion_min_frauds = 10
 
 
 def test_gates_refuse_then_force_overrides_and_everything_is_on_record(client: TestClient) -> None:
@@ -258,20 +205,20 @@ def test_gates_refuse_then_force_overrides_and_everything_is_on_record(client: T
 def test_shadow_volume_and_auc_gates(platform: Platform, client: TestClient, rf_bundle: Path,
                                      tmp_path: Path) -> None:
     promote(client, "card-transactions", "card-transactions-rf.v1")
-    challenger = _second_model(platform, rf_bundle, tmp_path)
-    _small_bank(platform)
-    _add_shadow_scores(platform, challenger, 39, good=True)
-    _add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40)
+    challenger = second_model(platform, rf_bundle, tmp_path)
+    small_bank(platform)
+    add_shadow_scores(platform, challenger, 39, good=True)
+    add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40)
     r = promote(client, "card-transactions", challenger, force=False)
     assert r.status_code == 409
     assert [e["field"] for e in r.json()["errors"]] == ["shadow_volume", "shadow_coverage", "evidence",
                                                         "auc_vs_champion"]  # 39 of 40 scored, labelled
-    _add_shadow_scores(platform, challenger, 40, good=False)
+    add_shadow_scores(platform, challenger, 40, good=False)
     r = promote(client, "card-transactions", challenger, force=False)
     assert r.status_code == 409 and [e["field"] for e in r.json()["errors"]] == ["auc_vs_champion"]
     gate = r.json()["errors"][0]["message"]
     assert gate.startswith("gate failed: AUC 0.0000 vs 1.0000: difference -1.0000, 95% interval")
-    _add_shadow_scores(platform, challenger, 40, good=True)
+    add_shadow_scores(platform, challenger, 40, good=True)
     r = promote(client, "card-transactions", challenger, force=False)
     assert r.status_code == 200, r.text
     gates = r.json()["gates"]
@@ -287,10 +234,10 @@ def test_too_little_evidence_refuses_with_the_counts(platform: Platform, client:
                                                      tmp_path: Path) -> None:
     """Shadow scores without a single mature label never promote (they used to pass)."""
     promote(client, "card-transactions", "card-transactions-rf.v1")
-    challenger = _second_model(platform, rf_bundle, tmp_path, shadow_days=2)
-    _small_bank(platform)
-    _add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40, age_days=1)  # labels not mature
-    _add_shadow_scores(platform, challenger, 40, good=True, age_days=1)
+    challenger = second_model(platform, rf_bundle, tmp_path, shadow_days=2)
+    small_bank(platform)
+    add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40, age_days=1)  # labels not mature
+    add_shadow_scores(platform, challenger, 40, good=True, age_days=1)
     r = promote(client, "card-transactions", challenger, force=False)
     assert r.status_code == 409, r.text
     errors = {e["field"]: e["message"] for e in r.json()["errors"]}
@@ -306,8 +253,8 @@ def test_too_little_evidence_refuses_with_the_counts(platform: Platform, client:
     assert (view.paired, view.agreement_rate, view.labelled, view.immature) == (
         gate["paired"], gate["agreement_rate"], gate["labelled"], 40)
     platform.settings.promotion_min_frauds = 11  # 40 mature labels (before the window: never mind), one fraud short
-    _add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40, age_days=60, prefix="old")
-    _add_shadow_scores(platform, challenger, 40, good=True, age_days=60, prefix="old")
+    add_champion_decisions_and_labels(platform, "card-transactions-rf.v1", 40, age_days=60, prefix="old")
+    add_shadow_scores(platform, challenger, 40, good=True, age_days=60, prefix="old")
     r = promote(client, "card-transactions", challenger, force=False)
     errors = {e["field"]: e["message"] for e in r.json()["errors"]}
     assert list(errors) == ["evidence", "auc_vs_champion"]
@@ -332,7 +279,7 @@ def test_wrong_detector_or_unknown_model_never_promotes(client: TestClient) -> N
 
 def test_rollback_returns_to_the_previous_champion(platform: Platform, client: TestClient, rf_bundle: Path,
                                                    tmp_path: Path) -> None:
-    second = _second_model(platform, rf_bundle, tmp_path)
+    second = second_model(platform, rf_bundle, tmp_path)
     promote(client, "card-transactions", "card-transactions-rf.v1")
     promote(client, "card-transactions", second)
     assert client.app.state.serving.snapshot.detectors["card-transactions"].champion.model_id == second

@@ -10,6 +10,7 @@ import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from arbiter import plugins
+from arbiter.cli.approvals import promotions, proposals
 from arbiter.cli.audit import audit
 from arbiter.cli.data import data
 from arbiter.cli.db import db
@@ -58,8 +59,8 @@ def cli() -> None:
     """Arbiter: champion/challenger model serving for fraud detection."""
 
 
-for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, outcomes, replay, report,
-                evidence, retention, audit, principals, demo):
+for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, promotions, proposals,
+                outcomes, replay, report, evidence, retention, audit, principals, demo):
     cli.add_command(command)
 for name, command in plugins.all_of("arbiter.commands").items():  # `arbiter worker` (shadow_workers)
     cli.add_command(command, name)

@@ -21,7 +21,7 @@ def add(name: str, roles: tuple[str, ...]) -> None:
     from arbiter.governance.principals import add_principal
 
     with platform_for_command() as platform:
-        token = add_principal(platform, name, list(roles), actor=cli_actor())
+        token = add_principal(platform, name, list(roles), actor=cli_actor(platform, "operator"))
     click.echo(token)
     click.echo(f"{name}: {', '.join(sorted(set(roles)))}; keep the token now, it cannot be shown again", err=True)
 
@@ -51,5 +51,5 @@ def revoke(name: str) -> None:
     from arbiter.governance.principals import revoke_principal
 
     with platform_for_command() as platform:
-        revoke_principal(platform, name, actor=cli_actor())
+        revoke_principal(platform, name, actor=cli_actor(platform, "operator"))
     click.echo(f"{name} revoked")

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from arbiter.cli.platform import platform_for_command
+from arbiter.cli.platform import cli_actor, platform_for_command
+from arbiter.domain.principals import ROLES
 from models.detectors import DETECTORS
 
 
@@ -93,6 +94,7 @@ def report(detector: str | None, since_text: str | None, by: str | None, as_json
         _segment_report(window, scope, by, as_json)
         return
     with platform_for_command() as platform:
+        cli_actor(platform, *ROLES)  # with ARBITER_TOKEN: any role reads reports (viewer and up)
         entries = comparison_report(platform, window)
     has_data = any((e.champion and e.champion["decided"]) or e.challengers for e in entries)
     if not has_data:
@@ -111,6 +113,7 @@ def _segment_report(window: Any, scope: str, by: str, as_json: bool) -> None:
     from arbiter.insights.reporting import segments
 
     with platform_for_command() as platform, platform.engine.connect() as conn:
+        cli_actor(platform, *ROLES)
         rows = segments(conn, platform.engine.dialect.name, window, by)
     if not rows:
         raise click.ClickException(f"no data to report for {scope} by {by}: no application recorded with one "

@@ -22,7 +22,7 @@ def apply(keep: str | None, dry_run: bool) -> None:
     from arbiter.governance.retention import apply_retention
 
     with platform_for_command() as platform:
-        result = apply_retention(platform, keep, dry_run=dry_run, actor=cli_actor())
+        result = apply_retention(platform, keep, dry_run=dry_run, actor=cli_actor(platform, "operator"))
     verb = "would drop" if dry_run else "dropped"
     click.echo(f"keeping raw rows from {result.cutoff.isoformat()}: {verb} {len(result.dropped)} partitions "
                f"and {result.deleted:,} rows outside them" + (f"; created {len(result.created)} partitions"

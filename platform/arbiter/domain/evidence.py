@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from models.segments import as_number
+
 LOGIT_STEP = 0.01
 LOGIT_LIMIT = 16.0  # scores beyond 1e-7 of 0 or 1 share the outermost bins
 COARSE_BINS = 20  # score_distribution: width 0.05
@@ -139,16 +141,6 @@ def hour_of(moment: datetime) -> datetime:
 
 MISSING_BIN = -1  # model_drift: applications without a value for the variable
 
-
-def as_number(value: Any) -> float | None:
-    """A payload value as `model_drift` reads it (JSON_NUMBER): a number, or None when absent or not one."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number else None  # NaN: no value
 
 
 @dataclass(frozen=True)

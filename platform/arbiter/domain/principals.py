@@ -11,6 +11,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from arbiter.domain.errors import Conflict
+
 ROLES = ("data-scientist", "governance", "strategist", "operator", "viewer")
 BOOTSTRAP = "admin"  # ARBITER_ADMIN_TOKEN's principal: every role, so a fresh install can create the others
 
@@ -36,3 +38,20 @@ def token_hash(token: str) -> str:
 
 def same_hash(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+PENDING = "pending"
+OUTCOMES = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}
+
+
+def check_decision(what: str, status: str | None, requester: str, actor: str, action: str) -> str:
+    """Four eyes on a request (a promotion request, a proposal): the status `action` (approve,
+    reject, withdraw) gives it. Only a pending one is decided; only its requester withdraws it, and
+    never approves or rejects it (409)."""
+    if status != PENDING:
+        raise Conflict(f"{what} is {status or 'decided'}: only a pending one can be {OUTCOMES[action]}")
+    if action == "withdraw" and actor != requester:
+        raise Conflict(f"only {requester}, who asked for {what}, can withdraw it")
+    if action != "withdraw" and actor == requester:
+        raise Conflict(f"four eyes: {actor} asked for {what} and cannot {action} it (withdraw it instead)")
+    return OUTCOMES[action]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from arbiter.domain.evidence import CELL_BINS, MISSING_BIN, Deltas, DriftReference, score_bins
-from arbiter.domain.segments import stored_segments
+from models.segments import stored_segments
 
 SCORED = ("model_id", "score", "decision", "amount", "is_fraud", "received_at", "scored_at", "shadow", "segments")
 PAIRED = ("x_model", "x", "x_decision", "amount", "is_fraud", "y_model", "y", "y_decision")

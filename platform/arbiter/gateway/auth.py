@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from collections.abc import Callable
 
@@ -44,6 +46,35 @@ def admin_principal(request: Request) -> Principal:
                                  "(arbiter principals add)")
         raise HttpError(403, "the bearer token is not valid (unknown or revoked)")
     return principal
+
+
+def reader(request: Request) -> str | None:
+    """Who reads the dashboard: anyone while no principal is configured (no ARBITER_ADMIN_TOKEN and
+    no principal: development); otherwise a principal with any role, by `Authorization: Bearer
+    <token>` or HTTP Basic with the token as the password (what a browser can send: it asks once)."""
+    platform, bootstrap = request.app.state.platform, request.app.state.admin_token
+    if not bootstrap and not any_principal(platform):
+        return None
+    token = _presented_token(request.headers.get("authorization", ""))
+    principal = authenticate(platform, token, bootstrap) if token else None
+    if principal is None:
+        raise HttpError(401, "the dashboard needs a principal's token (any role, e.g. viewer): HTTP Basic with "
+                             "the token as the password, or Authorization: Bearer <token>",
+                        challenge='Basic realm="arbiter", charset="UTF-8"')
+    return principal.name
+
+
+def _presented_token(header: str) -> str | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            _, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return password.strip() or None
+    return None
 
 
 AUTHENTICATED = Depends(admin_principal)  # a route's principal: `principal: Principal = AUTHENTICATED`

@@ -21,8 +21,10 @@ BATCH_LIMIT = 2 * 1024 * 1024
 class HttpError(ArbiterError):
     """An answer only HTTP has (401, 413, a query parameter at fault): status given explicitly."""
 
-    def __init__(self, status: int, detail: str, errors: list[dict[str, str]] | None = None) -> None:
+    def __init__(self, status: int, detail: str, errors: list[dict[str, str]] | None = None, *,
+                 challenge: str = "Bearer") -> None:
         super().__init__(detail, errors, status=status)
+        self.challenge = challenge  # a 401's WWW-Authenticate
 
 
 def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -35,7 +37,7 @@ def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[
 def error_answer(exc: ArbiterError) -> tuple[int, dict[str, Any], dict[str, str]]:
     """The one mapping of a refused request to HTTP (the fast path and FastAPI alike): status,
     body `{"detail", "errors"?}` and headers."""
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    headers = {"WWW-Authenticate": getattr(exc, "challenge", "Bearer")} if exc.status == 401 else {}
     return exc.status, error_body(exc.message, exc.errors), headers
 
 

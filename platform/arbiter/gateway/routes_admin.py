@@ -1,10 +1,12 @@
-"""`/admin/v1`: models, shadowing, promotion and rollback, the audit trail, strategy and rules,
-principals.
+"""`/admin/v1`: models and their reviews, shadowing, promotion requests and their approval,
+rollback, the audit trail, strategy and rules proposals, principals, settings.
 
 Adapters only: each route parses, calls one governance service and shapes the answer; refusals
 (`ArbiterError`) become HTTP answers in the one error mapping. Every route authenticates a
 principal (`Authorization: Bearer <token>`; `ARBITER_ADMIN_TOKEN` is the bootstrap `admin`) and
-needs one of the roles it names; the actor on record is that principal. No route returns model bytes.
+needs one of the roles it names; the actor on record is that principal. With four eyes, a
+promotion or a strategy or rules change answers 202 with what is now pending. No route returns
+model bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from arbiter.bootstrap import Platform
@@ -30,8 +33,11 @@ from arbiter.governance import (
     model_strategies,
     principals,
     promotion,
+    proposals,
     registry,
+    reviews,
     shadowing,
+    view_settings,
 )
 from arbiter.governance.configuration import known_detector
 from arbiter.insights.reporting import parse_since
@@ -43,6 +49,7 @@ ANYONE = requires(*ROLES)  # reading: every role, viewer included
 REGISTRAR = requires("data-scientist")
 SHADOWING = requires("strategist", "governance")
 STRATEGIST = requires("strategist")
+REQUESTER = requires("strategist", "operator")  # who asks for a promotion (and may withdraw it)
 ROLLBACK = requires("strategist", "operator")
 OPERATOR = requires("operator")
 GOVERNANCE = requires("governance")
@@ -98,6 +105,33 @@ def stop_shadow(model_id: str, request: Request, actor: str = Depends(SHADOWING)
     return registry.model_dict(shadowing.change_shadow(_platform(request), model_id, False, actor=actor))
 
 
+class ReviewRequest(BaseModel):
+    comment: str = Field(min_length=3, max_length=2000)
+
+
+class ModelReview(BaseModel):
+    decision: str = Field(pattern="^(approve|reject)$", description="approve or reject")
+    comment: str = Field(min_length=3, max_length=2000)
+
+
+class Decision(BaseModel):
+    comment: str = Field("", max_length=2000)
+
+
+@router.get("/models/{model_id}/review")
+def model_dossier(model_id: str, request: Request, _: str = Depends(ANYONE)) -> dict[str, Any]:
+    """What a reviewer reads: governance metadata, strategy, fairness (validation and live), the review."""
+    return reviews.dossier(_platform(request), model_id)
+
+
+@router.post("/models/{model_id}/review")
+def review_model(model_id: str, body: ModelReview, request: Request, actor: str = Depends(GOVERNANCE)
+                 ) -> dict[str, Any]:
+    """Approve or reject a registered model (governance, not its registrant): only approved ones enter shadow."""
+    return reviews.review_model(_platform(request), model_id, decision=body.decision, comment=body.comment,
+                                actor=actor)
+
+
 @router.get("/models/{model_id}/strategy")
 def get_model_strategy(model_id: str, request: Request, _: str = Depends(ANYONE)) -> dict[str, Any]:
     return model_strategies.model_strategy(_platform(request), model_id)
@@ -106,7 +140,12 @@ def get_model_strategy(model_id: str, request: Request, _: str = Depends(ANYONE)
 @router.put("/models/{model_id}/strategy")
 def put_model_strategy(model_id: str, body: StrategyInput, request: Request,
                        actor: str = Depends(STRATEGIST)) -> Any:
-    return model_strategies.change_model_strategy(_platform(request), model_id, body, actor=actor)
+    return _submitted(proposals.submit_model_strategy(_platform(request), model_id, body, actor=actor))
+
+
+def _submitted(result: proposals.Submitted) -> Any:
+    """A pending proposal answers 202; a change applied at once (governance off), 200 with its version."""
+    return JSONResponse(result.record, status_code=202) if result.pending else result.record
 
 
 @router.post("/champion")
@@ -117,6 +156,8 @@ def promote_champion(body: ChampionRequest, request: Request,
         require(principal, ("strategist", "operator"))
     result = promotion.promote(_platform(request), body.model_id, detector=known_detector(body.detector),
                                reason=body.reason, actor=actor, force=body.force)
+    if result.pending:
+        return JSONResponse(result.record, status_code=202)
     if not result.accepted:
         raise Conflict("promotion refused by the gates (recorded in the audit trail); "
                        "use force with a reason to override",
@@ -134,14 +175,35 @@ def rollback_champion(body: RollbackRequest, request: Request, actor: str = Depe
 
 
 @router.get("/promotions")
-def promotions(request: Request, detector: str | None = None, _: str = Depends(ANYONE)) -> dict[str, Any]:
+def promotions(request: Request, detector: str | None = None, status: str | None = None,
+               _: str = Depends(ANYONE)) -> dict[str, Any]:
     if detector is not None:
         known_detector(detector)
-    return {"promotions": promotion.history(_platform(request), detector)}
+    return {"promotions": promotion.history(_platform(request), detector, status)}
 
 
-class ReviewRequest(BaseModel):
-    comment: str = Field(min_length=3, max_length=2000)
+@router.post("/promotions/{promotion_id}/approve")
+def approve_promotion(promotion_id: int, body: Decision, request: Request, actor: str = Depends(GOVERNANCE)) -> Any:
+    """The final approval (governance, not the requester): the gates run again, then the model is champion."""
+    result = promotion.decide(_platform(request), promotion_id, "approve", comment=body.comment, actor=actor)
+    if not result.accepted:
+        gates = result.record["approval_gates"] or {}
+        raise Conflict("the gates failed at approval: the request is closed as refused (on record); "
+                       "request again when the evidence allows",
+                       [{"field": name, "message": f"gate failed: {gates[name]['detail']}"} for name in failed(gates)])
+    return result.record
+
+
+@router.post("/promotions/{promotion_id}/reject")
+def reject_promotion(promotion_id: int, body: ReviewRequest, request: Request,
+                     actor: str = Depends(GOVERNANCE)) -> dict[str, Any]:
+    return promotion.decide(_platform(request), promotion_id, "reject", comment=body.comment, actor=actor).record
+
+
+@router.post("/promotions/{promotion_id}/withdraw")
+def withdraw_promotion(promotion_id: int, body: Decision, request: Request,
+                       actor: str = Depends(REQUESTER)) -> dict[str, Any]:
+    return promotion.decide(_platform(request), promotion_id, "withdraw", comment=body.comment, actor=actor).record
 
 
 @router.post("/promotions/{promotion_id}/review")
@@ -170,7 +232,7 @@ def get_strategy(detector: str, request: Request, _: str = Depends(ANYONE)) -> d
 
 @router.put("/detectors/{detector}/strategy")
 def put_strategy(detector: str, body: StrategyInput, request: Request, actor: str = Depends(STRATEGIST)) -> Any:
-    return configuration.change_strategy(_platform(request), detector, body, actor=actor)
+    return _submitted(proposals.submit_strategy(_platform(request), detector, body, actor=actor))
 
 
 @router.get("/detectors/{detector}/rules")
@@ -180,7 +242,44 @@ def get_rules(detector: str, request: Request, _: str = Depends(ANYONE)) -> dict
 
 @router.put("/detectors/{detector}/rules")
 def put_rules(detector: str, body: RuleSetInput, request: Request, actor: str = Depends(STRATEGIST)) -> Any:
-    return configuration.change_rules(_platform(request), detector, body, actor=actor)
+    return _submitted(proposals.submit_rules(_platform(request), detector, body, actor=actor))
+
+
+@router.get("/proposals")
+def list_proposals(request: Request, status: str | None = "pending", detector: str | None = None,
+                   _: str = Depends(ANYONE)) -> dict[str, Any]:
+    """Strategy and rules proposals (pending by default; `status=all` for every one)."""
+    return {"proposals": proposals.proposals(_platform(request), None if status == "all" else status, detector)}
+
+
+@router.post("/proposals/{proposal_id}/approve")
+def approve_proposal(proposal_id: int, body: Decision, request: Request,
+                     actor: str = Depends(GOVERNANCE)) -> dict[str, Any]:
+    return proposals.decide(_platform(request), proposal_id, "approve", comment=body.comment, actor=actor)
+
+
+@router.post("/proposals/{proposal_id}/reject")
+def reject_proposal(proposal_id: int, body: ReviewRequest, request: Request,
+                    actor: str = Depends(GOVERNANCE)) -> dict[str, Any]:
+    return proposals.decide(_platform(request), proposal_id, "reject", comment=body.comment, actor=actor)
+
+
+@router.post("/proposals/{proposal_id}/withdraw")
+def withdraw_proposal(proposal_id: int, body: Decision, request: Request,
+                      actor: str = Depends(STRATEGIST)) -> dict[str, Any]:
+    return proposals.decide(_platform(request), proposal_id, "withdraw", comment=body.comment, actor=actor)
+
+
+@router.get("/settings")
+def get_settings(request: Request, _: str = Depends(ANYONE)) -> dict[str, Any]:
+    return view_settings.current_settings(_platform(request))
+
+
+@router.put("/settings")
+def put_settings(body: view_settings.SettingsChange, request: Request, actor: str = Depends(OPERATOR)
+                 ) -> dict[str, Any]:
+    """What the evidence is read with (label maturity, costs): at once, on record."""
+    return view_settings.change_settings(_platform(request), body, actor=actor)
 
 
 class PrincipalRequest(BaseModel):

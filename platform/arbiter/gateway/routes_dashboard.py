@@ -1,7 +1,8 @@
 """`GET /dashboard` (the page), `/dashboard/data.json` (what it draws) and `/dashboard/assets/*`.
 
 The page carries its data inline, so one request shows everything; its scripts and styles come
-from this server only (a Content-Security-Policy says so to the browser), never from a CDN."""
+from this server only (a Content-Security-Policy says so to the browser), never from a CDN. With
+principals configured, the page and its data need one (any role: `auth.reader`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from string import Template
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
+from arbiter.gateway.auth import reader
 from arbiter.gateway.http import HttpError
 from arbiter.insights.dashboard import dashboard_data
 from arbiter.insights.reporting import Window, parse_since
@@ -47,7 +49,8 @@ def _data(request: Request, detector: str | None, since: str | None) -> dict[str
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, detector: str | None = None, since: str | None = None) -> HTMLResponse:
+def dashboard(request: Request, detector: str | None = None, since: str | None = None,
+              _: str | None = Depends(reader)) -> HTMLResponse:
     """The strategists' page: ROC curves, score histograms, daily AUC and decision rates, shadow
     coverage, drift and the promotion history; `?detector=` and `?since=` (ISO 8601 or 7d) narrow it."""
     data = _data(request, detector, since)
@@ -58,7 +61,8 @@ def dashboard(request: Request, detector: str | None = None, since: str | None =
 
 
 @router.get("/dashboard/data.json")
-def dashboard_json(request: Request, detector: str | None = None, since: str | None = None) -> Response:
+def dashboard_json(request: Request, detector: str | None = None, since: str | None = None,
+                   _: str | None = Depends(reader)) -> Response:
     """What the page draws, as JSON."""
     return Response(orjson.dumps(_data(request, detector, since)), media_type="application/json",
                     headers={"Cache-Control": "no-store"})

@@ -1,17 +1,19 @@
-"""Changing what decides: a detector's strategy and its rules, each change a new version.
+"""What decides: a detector's strategy and its rules, each change a new version.
 
-Every change is one transaction that adds a version (nothing is edited); the gateways pick it
-up within their refresh interval (serving/state.py).
+A change adds a version (nothing is edited) inside the caller's transaction, with its audit event;
+the gateways pick it up within their refresh interval (serving/state.py). Changes arrive through
+`proposals.py`: with four eyes, only once another principal approved them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from arbiter.bootstrap import Platform
 from arbiter.domain.errors import NotFound
 from arbiter.domain.rules import RuleSetInput, public_view, to_stored
-from arbiter.domain.strategies import StrategyInput
 from arbiter.store import audit_repo, config_repo, tables
 from models.detectors import DETECTORS, get_detector
 
@@ -27,30 +29,35 @@ def current_strategy(platform: Platform, detector: str) -> dict[str, Any]:
     return _current(platform, detector, "strategy")
 
 
-def change_strategy(platform: Platform, detector: str, change: StrategyInput, *, actor: str) -> dict[str, Any]:
-    """A new strategy version for `detector`, in force from the next refresh."""
-    with platform.sessions() as session, session.begin():
-        row = config_repo.add_strategy(session, known_detector(detector), change.review_threshold,
-                                       change.decline_threshold, note=change.note, actor=actor)
-        audit_repo.append(session, actor, "strategy.changed", detector, {
-            "version": row.version, "review_threshold": row.review_threshold,
-            "decline_threshold": row.decline_threshold, "note": row.note})
-        return strategy_dict(row)
+def add_strategy_version(session: Session, detector: str, review: float, decline: float, *, note: str,
+                         actor: str, proposal: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A new strategy version for `detector`, in force from the next refresh (`proposal`: what
+    approved it, for the audit event)."""
+    row = config_repo.add_strategy(session, known_detector(detector), review, decline, note=note, actor=actor)
+    audit_repo.append(session, actor, "strategy.changed", detector, {
+        "version": row.version, "review_threshold": row.review_threshold,
+        "decline_threshold": row.decline_threshold, "note": row.note, **(proposal or {})})
+    return strategy_dict(row)
 
 
 def current_rules(platform: Platform, detector: str) -> dict[str, Any]:
     return _current(platform, detector, "rules")
 
 
-def change_rules(platform: Platform, detector: str, change: RuleSetInput, *, actor: str) -> dict[str, Any]:
-    """A new rule-set version for `detector` (identity values stored as keyed hashes); RulesError
-    names the rule that cannot apply."""
-    stored = to_stored(get_detector(known_detector(detector)), change, platform.hasher)
-    with platform.sessions() as session, session.begin():
-        row = config_repo.add_rules(session, detector, stored, note=change.note, actor=actor)
-        audit_repo.append(session, actor, "rules.changed", detector, {
-            "version": row.version, "rules": [r["id"] for r in public_view(row.body)], "note": row.note})
-        return rules_dict(row)
+def stored_rules(platform: Platform, detector: str, change: RuleSetInput) -> dict[str, Any]:
+    """`change` as it is stored and proposed (identity values as keyed hashes); RulesError names the
+    rule that cannot apply."""
+    return to_stored(get_detector(known_detector(detector)), change, platform.hasher)
+
+
+def add_rules_version(session: Session, detector: str, stored: dict[str, Any], *, note: str, actor: str,
+                      proposal: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A new rule-set version for `detector` from its stored form (`stored_rules`)."""
+    row = config_repo.add_rules(session, detector, stored, note=note, actor=actor)
+    audit_repo.append(session, actor, "rules.changed", detector, {
+        "version": row.version, "rules": [r["id"] for r in public_view(row.body)], "note": row.note,
+        **(proposal or {})})
+    return rules_dict(row)
 
 
 def _current(platform: Platform, detector: str, what: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from arbiter.bootstrap import Platform
 from arbiter.domain.errors import Conflict, NotFound
-from arbiter.domain.strategies import Strategy, StrategyInput, matched_thresholds, rates_under
+from arbiter.domain.strategies import Strategy, matched_thresholds, rates_under
 from arbiter.store import audit_repo, config_repo, evidence_repo, models_repo, tables
 
 RATES_WINDOW_DAYS = 30
@@ -95,20 +95,26 @@ def model_strategy(platform: Platform, model_id: str) -> dict[str, Any]:
         return model_strategy_dict(row)
 
 
-def change_model_strategy(platform: Platform, model_id: str, change: StrategyInput, *, actor: str) -> dict[str, Any]:
+def changeable(session: Session, model_id: str) -> tables.Model:
+    """`model_id`, when its own thresholds can change: a model that is not the champion."""
+    model = _model(session, model_id)
+    if model.status == "champion":
+        raise Conflict(f"{model_id} is the champion: it decides with its detector's strategy; change that "
+                       f"(PUT /admin/v1/detectors/{model.detector}/strategy)")
+    return model
+
+
+def add_model_strategy_version(session: Session, model_id: str, review: float, decline: float, *, note: str,
+                               actor: str, proposal: dict[str, Any] | None = None) -> dict[str, Any]:
     """New thresholds for a model that is not the champion (its shadow decisions use them from the
     workers' next refresh)."""
-    with platform.sessions() as session, session.begin():
-        model = _model(session, model_id)
-        if model.status == "champion":
-            raise Conflict(f"{model_id} is the champion: it decides with its detector's strategy; change that "
-                           f"(PUT /admin/v1/detectors/{model.detector}/strategy)")
-        row = config_repo.add_model_strategy(session, model.id, change.review_threshold, change.decline_threshold,
-                                             basis={"method": "set by hand"}, note=change.note, actor=actor)
-        audit_repo.append(session, actor, "model_strategy.changed", model.id, {
-            "version": row.version, "review_threshold": row.review_threshold,
-            "decline_threshold": row.decline_threshold, "note": row.note})
-        return model_strategy_dict(row)
+    model = changeable(session, model_id)
+    row = config_repo.add_model_strategy(session, model.id, review, decline, basis={"method": "set by hand"},
+                                         note=note, actor=actor)
+    audit_repo.append(session, actor, "model_strategy.changed", model.id, {
+        "version": row.version, "review_threshold": row.review_threshold,
+        "decline_threshold": row.decline_threshold, "note": row.note, **(proposal or {})})
+    return model_strategy_dict(row)
 
 
 def model_strategy_dict(row: tables.ModelStrategy) -> dict[str, Any]:

@@ -5,6 +5,11 @@ transaction (detector locked, gates run on the evidence, the attempt recorded, t
 swapped), then the broker call that goes with it (a promoted challenger's queue is released).
 `force` (with a reason) overrides failed gates, never `registered` or `certified`; the override is
 recorded and flagged until another principal reviews it (`review_forced`).
+
+With four eyes (`ARBITER_GOVERNANCE`, the default) a promotion whose gates pass is a pending
+request: `approve` by another principal runs the gates again on the evidence of that moment and
+promotes; `reject` (another principal) and `withdraw` (the requester) close it. Break-glass and
+rollback act at once.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from arbiter.bootstrap import Platform
 from arbiter.config import Settings
 from arbiter.domain import gates as gate_rules
 from arbiter.domain.errors import Conflict, NotFound
+from arbiter.domain.principals import PENDING, check_decision
 from arbiter.governance.model_strategies import hand_over
 from arbiter.governance.shadowing import release_queue
 from arbiter.insights.comparison import disparity, promotion_evidence, shadow_coverage, shadow_volume
@@ -34,6 +40,10 @@ class PromotionResult:
 
     accepted: bool
     record: dict[str, Any]
+
+    @property
+    def pending(self) -> bool:
+        return self.record["status"] == PENDING
 
     @property
     def gates(self) -> gate_rules.Gates:
@@ -54,13 +64,18 @@ def promotion_dict(p: tables.Promotion) -> dict[str, Any]:
             "gates": p.gates, "actor": p.actor, "reason": p.reason, "created_at": p.created_at.isoformat(),
             "strategy_version": p.strategy_version, "previous_strategy_version": p.previous_strategy_version,
             "needs_review": bool(p.forced) and p.reviewed_at is None, "reviewed_by": p.reviewed_by,
-            "reviewed_at": p.reviewed_at.isoformat() if p.reviewed_at else None, "review_comment": p.review_comment}
+            "reviewed_at": p.reviewed_at.isoformat() if p.reviewed_at else None, "review_comment": p.review_comment,
+            "status": p.status or ("accepted" if p.accepted else "refused"), "decided_by": p.decided_by,
+            "decided_at": p.decided_at.isoformat() if p.decided_at else None,
+            "decision_comment": p.decision_comment, "approval_gates": p.approval_gates}
 
 
 def promote(platform: Platform, model_id: str, *, reason: str, actor: str, force: bool = False,
             detector: str | None = None) -> PromotionResult:
     """Run the gates for making `model_id` champion of `detector` (its own detector by default),
-    record the attempt, and swap champions if they pass (or `force`)."""
+    record the attempt, and swap champions if they pass (or `force`). With four eyes, passed gates
+    make a pending request instead (`approve` promotes)."""
+    request = platform.settings.four_eyes and not force
     with platform.sessions() as session, session.begin():
         if detector is None:
             model = session.get(tables.Model, model_id)
@@ -74,10 +89,20 @@ def promote(platform: Platform, model_id: str, *, reason: str, actor: str, force
         passed = gate_rules.passed(gates)
         # break-glass overrides evidence, never identity or certification: an uncertified model never serves
         accepted = passed or (force and all(gates.get(g, {"passed": True})["passed"] for g in UNFORCEABLE))
+        pending = request and passed and model is not None
+        if pending and _pending_request(session, model.id) is not None:
+            raise Conflict(f"a promotion of {model.id} is pending already (approve, reject or withdraw it first)")
         record = tables.Promotion(detector=detector, action="promote", model_id=model.id if model else None,
-                                  previous_model_id=champion.id if champion else None, accepted=accepted,
-                                  forced=force and not passed and accepted, gates=gates, actor=actor, reason=reason)
+                                  previous_model_id=champion.id if champion else None,
+                                  accepted=accepted and not pending,
+                                  forced=force and not passed and accepted, gates=gates, actor=actor, reason=reason,
+                                  status=PENDING if pending else None)
         session.add(record)
+        if pending:
+            session.flush()
+            audit_repo.append(session, actor, "promotion.requested", model_id,
+                              {"detector": detector, "promotion_id": record.id, "reason": reason})
+            return PromotionResult(False, promotion_dict(record))
         was_challenger = model is not None and model.status == "shadow"
         if accepted and model is not None:
             record.previous_strategy_version, record.strategy_version = hand_over(session, champion, model, actor=actor)
@@ -92,6 +117,52 @@ def promote(platform: Platform, model_id: str, *, reason: str, actor: str, force
     if accepted and was_challenger:
         release_queue(platform, model)  # a promoted challenger stops receiving shadow traffic
     return result
+
+
+def decide(platform: Platform, promotion_id: int, action: str, *, comment: str, actor: str) -> PromotionResult:
+    """Approve, reject or withdraw (`action`) the pending request `promotion_id` (four eyes:
+    `domain.principals.check_decision`). Approval re-runs the gates on today's evidence against
+    today's champion: passed, the model is promoted (accepted); failed, the request is closed as
+    `refused` with the gates that failed."""
+    with platform.sessions() as session, session.begin():
+        record = session.get(tables.Promotion, promotion_id)
+        if record is None or record.action != "promote":
+            raise NotFound(f"no promotion request {promotion_id}")
+        _lock_detector(session, record.detector)
+        session.refresh(record)
+        status = check_decision(f"promotion request {promotion_id}", record.status, record.actor, actor, action)
+        record.decided_by, record.decided_at, record.decision_comment = actor, datetime.now(UTC), comment
+        model, accepted, was_challenger = session.get(tables.Model, record.model_id), False, False
+        if action == "approve":
+            champion = models_repo.champion_of(session, record.detector)
+            gates = _gates(session, model, record.detector, champion, policy_of(platform.settings))
+            accepted = gate_rules.passed(gates)
+            record.approval_gates, record.status = gates, status if accepted else "refused"
+            if accepted and model is not None:
+                record.previous_model_id = champion.id if champion else None
+                record.previous_strategy_version, record.strategy_version = hand_over(session, champion, model,
+                                                                                      actor=actor)
+                was_challenger = model.status == "shadow"
+                _swap(session, champion, model)
+                record.accepted = True
+        else:
+            record.status = status
+        session.flush()
+        event = {"approve": "promotion.approved" if accepted else "promotion.approval_refused",
+                 "reject": "promotion.rejected", "withdraw": "promotion.withdrawn"}[action]
+        audit_repo.append(session, actor, event, record.model_id or record.detector, {
+            "detector": record.detector, "promotion_id": record.id, "requested_by": record.actor,
+            "comment": comment, **({"failed_gates": gate_rules.failed(record.approval_gates or {})}
+                                   if action == "approve" else {})})
+        result = PromotionResult(accepted, promotion_dict(record))
+    if was_challenger:
+        release_queue(platform, model)
+    return result
+
+
+def _pending_request(session: Session, model_id: str) -> tables.Promotion | None:
+    p = tables.Promotion
+    return session.scalars(select(p).where(p.model_id == model_id, p.status == PENDING).limit(1)).first()
 
 
 def rollback(platform: Platform, detector: str, *, reason: str, actor: str) -> PromotionResult:
@@ -139,11 +210,13 @@ def review_forced(platform: Platform, promotion_id: int, *, comment: str, actor:
         return promotion_dict(record)
 
 
-def history(platform: Platform, detector: str | None = None) -> list[dict[str, Any]]:
-    """The audit trail of promotions and rollbacks, newest first."""
+def history(platform: Platform, detector: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    """The audit trail of promotions and rollbacks (those with `status`, e.g. pending), newest first."""
     query = select(tables.Promotion).order_by(tables.Promotion.id.desc())
     if detector is not None:
         query = query.where(tables.Promotion.detector == detector)
+    if status is not None:
+        query = query.where(tables.Promotion.status == status)
     with platform.sessions() as session:
         return [promotion_dict(p) for p in session.scalars(query)]
 

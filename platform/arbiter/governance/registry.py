@@ -161,7 +161,9 @@ def model_dict(m: tables.Model) -> dict[str, Any]:
             "flavour": m.flavour, "runtime": m.runtime, "status": m.status, "sha256": m.sha256,
             "metrics": m.metrics, "certification": m.certification, "registered_at": m.registered_at.isoformat(),
             "registered_by": m.registered_by, "windows": m.manifest.get("windows"),
-            "shadow": {"started_at": _iso(m.shadow_started_at), "stopped_at": _iso(m.shadow_stopped_at)}}
+            "shadow": {"started_at": _iso(m.shadow_started_at), "stopped_at": _iso(m.shadow_stopped_at)},
+            "review": {"decision": m.review or "pending", "by": m.reviewed_by, "at": _iso(m.reviewed_at),
+                       "comment": m.review_comment}}
 
 
 def _iso(moment: datetime | None) -> str | None:

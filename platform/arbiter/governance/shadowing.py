@@ -1,9 +1,10 @@
 """Starting and stopping challengers, with the broker in step.
 
-Starting declares and binds the challenger's queue *before* the shadow window opens, so every
-application received inside the window is routed to it; if the broker cannot be reached the
-model stays as it was (503). Stopping (or a promotion) unbinds the queue after the commit, best
-effort: the workers also unbind, drain and delete queues of models that left shadow mode.
+With four eyes, only a model governance approved starts (`reviews.py`). Starting declares and
+binds the challenger's queue *before* the shadow window opens, so every application received
+inside the window is routed to it; if the broker cannot be reached the model stays as it was (503).
+Stopping (or a promotion) unbinds the queue after the commit, best effort: the workers also unbind,
+drain and delete queues of models that left shadow mode.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def change_shadow(platform: Platform, model_id: str, on: bool, *, actor: str = "
             connection.close()
 
     with platform.sessions() as session, session.begin():
-        model = set_shadow(session, model_id, on, bind=bind)
+        model = set_shadow(session, model_id, on, bind=bind, reviewed=platform.settings.four_eyes)
         audit_repo.append(session, actor, "shadow.started" if on else "shadow.stopped", model.id,
                           {"detector": model.detector})
     if not on:
@@ -49,10 +50,11 @@ def change_shadow(platform: Platform, model_id: str, on: bool, *, actor: str = "
 
 
 def set_shadow(session: Session, model_id: str, on: bool,
-               bind: Callable[[tables.Model], None] | None = None) -> tables.Model:
+               bind: Callable[[tables.Model], None] | None = None, reviewed: bool = False) -> tables.Model:
     """The models row's side of `change_shadow`: registered/retired -> shadow, or shadow -> registered.
 
-    `bind(model)` runs before the shadow window opens."""
+    `bind(model)` runs before the shadow window opens; with `reviewed` (four eyes) only a model
+    governance approved may start."""
     model = session.get(tables.Model, model_id)
     if model is None:
         raise NotFound(f"unknown model {model_id!r}")
@@ -61,7 +63,11 @@ def set_shadow(session: Session, model_id: str, on: bool,
     if not on and model.status != "shadow":
         raise Conflict(f"{model_id} is not in shadow mode (status {model.status})")
     if on and model.status == "shadow":
-        return model  # already shadowing: the window stays as it is
+        return model
+    if on and reviewed and model.review != "approved":
+        raise Conflict(f"{model_id} cannot enter shadow mode: governance has "
+                       f"{'rejected' if model.review == 'rejected' else 'not yet approved'} it "
+                       f"(POST /admin/v1/models/{model_id}/review)")  # already shadowing: the window stays as it is
     if on and bind is not None:
         bind(model)
     now = datetime.now(UTC)

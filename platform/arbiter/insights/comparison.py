@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from arbiter.domain.delong import paired_delong
 from arbiter.domain.gates import NOTHING_PAIRED, Coverage, DecisionRates, Evidence, Paired
-from arbiter.domain.segments import FAIRNESS, dimensions
 from arbiter.store.dialect_sql import expand
 from models.detectors import get_detector
+from models.segments import FAIRNESS, dimensions
 
 _PAIR = text("""
     SELECT paired, agreement_rate, labelled, challenger_auc, champion_auc FROM champion_challenger_comparison

@@ -27,7 +27,8 @@ READERS = 3  # the parts are independent reads: a few connections at once answer
 
 def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
     """Per detector: champion and comparison (with swap sets), ROC curves, score histograms, daily
-    performance, shadow coverage, latest drift, fairness by age band and region, and the promotion history."""
+    performance, shadow coverage, latest drift, fairness by age band and region, and the promotion history;
+    and what waits for a governance decision, with the latest audit events."""
     engine = platform.engine
 
     def read(part: Callable[[Connection, Window], Any]) -> Any:
@@ -36,6 +37,7 @@ def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
 
     with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="dashboard") as pool:
         report = pool.submit(read, lambda conn, w: reporting.report(conn, engine.dialect.name, w))
+        waiting = pool.submit(read, lambda conn, _: reporting.governance(conn))
         futures = {name: pool.submit(read, part) for name, part in PARTS.items()}
         entries = report.result()
         parts = {name: future.result() for name, future in futures.items()}
@@ -57,7 +59,7 @@ def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
             "fairness": [r for r in parts["fairness"] if r["detector"] == name],
         })
     return _plain({"generated_at": datetime.now(UTC), "detector": window.detector, "since": window.since,
-                   "detectors": sections})
+                   "detectors": sections, "governance": waiting.result()})
 
 
 def _detectors_in(parts: dict[str, Any]) -> set[str]:

@@ -1,11 +1,11 @@
-"""How far the shadow path has got, and the label-maturity setting the evidence reads."""
+"""How far the shadow path has got."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 
 from arbiter.bootstrap import Platform
 from arbiter.store import tables
@@ -29,9 +29,3 @@ def recorded(platform: Platform) -> Recorded:
         rows = conn.execute(text("SELECT model_id, published, scored, dead_lettered, pending FROM shadow_coverage "
                                  "WHERE stopped_at IS NULL ORDER BY model_id")).mappings().all()
     return Recorded(int(decisions), [dict(r) for r in rows])
-
-
-def set_label_maturity(platform: Platform, days: float) -> None:
-    """How old an application must be before its label counts in the evidence (view_settings)."""
-    with platform.sessions() as session, session.begin():
-        session.execute(update(tables.ViewSettings).values(label_maturity_days=days))

@@ -232,12 +232,27 @@ def promotions(conn: Connection, window: Window, limit: int = 50) -> list[dict[s
     where, params = _where(window)
     rows = _rows(conn, f"""
         SELECT id, detector, action, model_id, previous_model_id, accepted, forced, actor, reason, created_at, gates,
-               reviewed_by
+               reviewed_by, status, decided_by
         FROM promotions WHERE {where} ORDER BY created_at DESC, id DESC LIMIT {int(limit)}""", **params)
     for row in rows:  # a JSON column reads back as text through a plain statement on SQLite
         if isinstance(row["gates"], str):
             row["gates"] = json.loads(row["gates"])
     return rows
+
+
+def governance(conn: Connection, audit_limit: int = 30) -> dict[str, list[dict[str, Any]]]:
+    """What waits for a decision (models to review, promotion requests, strategy and rules
+    proposals) and the latest events of the audit trail."""
+    return {
+        "reviews": _rows(conn, "SELECT id, detector, recipe, registered_by, registered_at FROM models "
+                               "WHERE review IS NULL AND status = 'registered' ORDER BY registered_at"),
+        "requests": _rows(conn, "SELECT id, detector, model_id, actor, reason, created_at FROM promotions "
+                                "WHERE status = 'pending' ORDER BY id"),
+        "proposals": _rows(conn, "SELECT id, kind, detector, model_id, proposed_by, proposed_at, note FROM proposals "
+                                 "WHERE status = 'pending' ORDER BY id"),
+        "audit": _rows(conn, f"SELECT id, at, actor, action, subject FROM audit_events ORDER BY id DESC "
+                             f"LIMIT {int(audit_limit)}"),
+    }
 
 
 def roc_curves(conn: Connection, window: Window) -> dict[str, dict[str, Any]]:

@@ -33,8 +33,8 @@ from arbiter.domain.evidence import (
     day_of,
     label_state,
 )
-from arbiter.domain.segments import stored_segments
 from arbiter.store import tables
+from models.segments import stored_segments
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from arbiter.domain.evidence import Scored, day_of, utc
 from arbiter.domain.pii import PiiHasher
-from arbiter.domain.segments import segment_pairs, segments_of
 from arbiter.store import tables
 from models.schema import Detector
+from models.segments import segment_pairs, segments_of
 
 
 def insert_ignoring_duplicates(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> set[tuple]:

@@ -81,6 +81,11 @@ class Model(Base):
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     shadow_started_at: Mapped[datetime | None] = mapped_column(doc="start of the current or last shadow window")
     shadow_stopped_at: Mapped[datetime | None] = mapped_column(doc="end of the last shadow window")
+    review: Mapped[str | None] = mapped_column(String(16), doc="'approved' or 'rejected' by governance; NULL: "
+                                                                "awaiting review")
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    reviewed_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(Text)
 
 
 class Promotion(Base):
@@ -104,6 +109,37 @@ class Promotion(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(128), doc="a forced promotion: who reviewed it after")
     reviewed_at: Mapped[datetime | None]
     review_comment: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(16), doc="a request (four eyes): pending, approved, "
+                                                                "rejected, withdrawn or refused (gates failed at "
+                                                                "approval); NULL: decided when made")
+    decided_by: Mapped[str | None] = mapped_column(String(128), doc="a request: who approved, rejected or withdrew it")
+    decided_at: Mapped[datetime | None]
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+    approval_gates: Mapped[dict[str, Any] | None] = mapped_column(doc="a request: the gates as re-run at approval")
+
+
+class Proposal(Base):
+    """A change to a detector's strategy or rules, or to a model's strategy, waiting for (or decided
+    by) a principal other than its proposer; only an approved one becomes a served version."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        CheckConstraint("kind IN ('strategy', 'rules', 'model-strategy')", name="kind"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected', 'withdrawn')", name="status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    detector: Mapped[str] = mapped_column(ForeignKey("detectors.name"))
+    model_id: Mapped[str | None] = mapped_column(ForeignKey("models.id"))
+    body: Mapped[dict[str, Any]] = mapped_column(doc="the change as it will be stored (identities as keyed hashes)")
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    proposed_by: Mapped[str] = mapped_column(String(128))
+    proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None]
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int | None] = mapped_column(Integer, doc="the version its approval created")
 
 
 class PrincipalRow(Base):
@@ -198,7 +234,7 @@ class Application(Base):
     amount: Mapped[float | None] = mapped_column(Float)
     schema_version: Mapped[int] = mapped_column(default=1)
     segments: Mapped[dict[str, Any] | None] = mapped_column(
-        doc="its segments, derived when recorded (arbiter.domain.segments): age band and region, never the "
+        doc="its segments, derived when recorded (models.segments): age band and region, never the "
             "date of birth or address they come from; channel, amount band")
 
 
@@ -407,7 +443,7 @@ class EvidencePairCell(Base):
 
 
 class EvidenceSegment(Base):
-    """Per model, day and segment of its applications (`arbiter.domain.segments`: age band,
+    """Per model, day and segment of its applications (`models.segments`: age band,
     region, channel, amount band), decisions by label state: fairness and segment performance."""
 
     __tablename__ = "evidence_segments"

@@ -205,11 +205,48 @@
     if (!section.promotions.length) return empty(box, "no promotion or rollback on record");
     box.appendChild(table(["when", "action", "model", "previous", "outcome", "actor", "reason", "gates"],
       section.promotions.map((r) => [r.created_at.slice(0, 19).replace("T", " "), r.action, r.model_id,
-        r.previous_model_id, { text: r.accepted ? (r.forced ? (r.reviewed_by ? "forced, reviewed by " + r.reviewed_by : "forced, not yet reviewed") : "accepted") : "refused",
-          cls: r.accepted && !(r.forced && !r.reviewed_by) ? "" : "refused" },
+        r.previous_model_id, { text: outcome(r), cls: r.accepted && !(r.forced && !r.reviewed_by) ? "" : "refused" },
         r.actor, { text: r.reason, cls: "text" }, { text: gateLines(r.gates), cls: "text gates" }]),
       ["text", "text", "text", "text", "text", "text", "text", "text"]));
     return box;
+  }
+
+  function outcome(r) {
+    if (r.forced) return r.reviewed_by ? "forced, reviewed by " + r.reviewed_by : "forced, not yet reviewed";
+    if (r.status && r.status !== "accepted" && r.status !== "refused") {
+      return r.status + (r.decided_by ? " by " + r.decided_by : "");  // a four-eyes request
+    }
+    return r.accepted ? "accepted" : "refused";
+  }
+
+  function governanceSection(g) {
+    const when = (t) => String(t).slice(0, 19).replace("T", " ");
+    const waiting = card("Waiting for a governance decision", true);
+    const total = g.reviews.length + g.requests.length + g.proposals.length;
+    if (!total) empty(waiting, "nothing is waiting: no model to review, no promotion request, no proposal");
+    if (g.reviews.length) {
+      waiting.appendChild(el("h4", { text: "models to review (arbiter models review ID)" }));
+      waiting.appendChild(table(["model", "detector", "recipe", "registered by", "registered"],
+        g.reviews.map((r) => [r.id, r.detector, r.recipe, r.registered_by, when(r.registered_at)]), ["text", "text", "text", "text", "text"]));
+    }
+    if (g.requests.length) {
+      waiting.appendChild(el("h4", { text: "promotion requests (arbiter promotions approve ID)" }));
+      waiting.appendChild(table(["request", "detector", "model", "requested by", "reason", "at"],
+        g.requests.map((r) => [r.id, r.detector, r.model_id, r.actor, { text: r.reason, cls: "text" }, when(r.created_at)]),
+        ["text", "text", "text", "text", "text", "text"]));
+    }
+    if (g.proposals.length) {
+      waiting.appendChild(el("h4", { text: "strategy and rules proposals (arbiter proposals approve ID)" }));
+      waiting.appendChild(table(["proposal", "kind", "for", "proposed by", "note", "at"],
+        g.proposals.map((r) => [r.id, r.kind, r.model_id || r.detector, r.proposed_by, { text: r.note, cls: "text" }, when(r.proposed_at)]),
+        ["text", "text", "text", "text", "text", "text"]));
+    }
+    const trail = card("Audit trail (latest events; arbiter audit verify checks the chain)", true);
+    if (!g.audit.length) empty(trail, "no event on record");
+    else trail.appendChild(table(["#", "when", "actor", "action", "subject"],
+      g.audit.map((r) => [r.id, when(r.at), r.actor, r.action, r.subject]), ["text", "text", "text", "text", "text"]));
+    return el("section", { cls: "governance", id: "governance" }, [el("h2", { text: "Governance" }),
+                                                                  el("div", { cls: "grid" }, [waiting, trail])]);
   }
 
   function summary(section) {
@@ -247,6 +284,7 @@
       root.appendChild(el("section", { cls: "detector", "data-detector": section.detector },
                           [el("h2", { text: section.detector }), el("p", { cls: "summary", text: summary(section) }), grid]));
     });
+    if (data.governance) root.appendChild(governanceSection(data.governance));
     document.querySelectorAll(".card").forEach((box) => box.dispatchEvent(new Event("arbiter:draw")));
     window.arbiterCharts = charts;
     document.body.dataset.ready = "true";

@@ -1,5 +1,5 @@
 -- Per model, how it treats applicants by age band and by region (evidence_segments; both derived
--- when an application is recorded, arbiter.domain.segments; no date of birth or address is kept in
+-- when an application is recorded, models.segments; no date of birth or address is kept in
 -- clear): applications, approval, review and decline rates, and on labelled applications of mature
 -- days the frauds and the share of them it declined (fraud_caught_rate). disparity_ratio, per model
 -- and dimension: the lowest approval rate over the highest among its groups of at least 30

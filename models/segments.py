@@ -6,17 +6,19 @@
   hashes, so these bands are all that remains of them in clear;
 - `channel` and `amount_band` (from the detector's amount field) are the segments strategists
   split performance by.
-A detector gets the dimensions whose fields it has. A value that is missing or unreadable is
+Training derives them on its validation window too (the bundle's fairness evidence, before any
+application is served). A detector gets the dimensions whose fields it has. A value that is missing or unreadable is
 `unknown` (for age and region) or leaves the dimension out (channel, amount).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from arbiter.domain.evidence import as_number
+import numpy as np
+
 from models.schema import Detector
 
 FAIRNESS = ("age_band", "region")
@@ -42,7 +44,7 @@ def dimensions(detector: Detector) -> tuple[str, ...]:
     return known
 
 
-def segments_of(detector: Detector, record: Mapping[str, Any], received_at: datetime) -> dict[str, str]:
+def segments_of(detector: Detector, record: Mapping[str, Any], received_at: datetime | str) -> dict[str, str]:
     """`record`'s segment in each of `detector`'s dimensions (the record before its PII is hashed)."""
     found: dict[str, str] = {}
     wanted = dimensions(detector)
@@ -98,3 +100,64 @@ def amount_band(amount: Any) -> str | None:
         if value >= lowest:
             band = name
     return band
+
+
+def as_number(value: Any) -> float | None:
+    """A payload value as `model_drift` reads it (JSON_NUMBER): a number, or None when absent or not one."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None  # NaN: no value
+
+
+SEGMENT_LEVELS = sorted({round(float(v), 4) for v in (*np.linspace(0, 0.9, 10), *np.linspace(0.9, 0.99, 19),
+                                                        *np.linspace(0.99, 1.0, 11))})
+
+
+def fairness_evidence(detector: Detector, records: Iterable[Mapping[str, Any]], at: Iterable[datetime | str],
+                      scores: Iterable[float], labels: Iterable[int]) -> dict[str, Any] | None:
+    """Per age band and region of a window's applications: rows, frauds and score quantiles (at
+    `SEGMENT_LEVELS`), from which decision rates under any strategy follow (`segment_rates`) before
+    the model has decided anything. None when `detector` has neither dimension."""
+    wanted = [d for d in dimensions(detector) if d in FAIRNESS]
+    if not wanted:
+        return None
+    groups: dict[tuple[str, str], tuple[list[float], list[int]]] = {}
+    for record, moment, score, label in zip(records, at, scores, labels, strict=True):
+        found = segments_of(detector, record, moment)
+        for dimension in wanted:
+            bucket = groups.setdefault((dimension, found[dimension]), ([], []))
+            bucket[0].append(float(score))
+            bucket[1].append(int(label))
+    out: dict[str, dict[str, Any]] = {d: {} for d in wanted}
+    for (dimension, segment), (values, flags) in sorted(groups.items()):
+        out[dimension][segment] = {"rows": len(values), "frauds": int(sum(flags)),
+                                   "scores": [float(q) for q in np.quantile(np.asarray(values), SEGMENT_LEVELS)]}
+    return {"levels": SEGMENT_LEVELS, "dimensions": out}
+
+
+def segment_rates(evidence: Mapping[str, Any], review: float, decline: float,
+                  min_rows: int = 30) -> dict[str, dict[str, Any]]:
+    """Under thresholds (`review`, `decline`): each segment's approve, review and decline rates
+    (read off its score quantiles, so at their resolution) and, per dimension, the disparity ratio
+    (lowest approval rate over highest among the known segments with at least `min_rows` rows)."""
+    levels = np.asarray(evidence["levels"], dtype=float)
+    report: dict[str, dict[str, Any]] = {}
+    for dimension, segments in evidence["dimensions"].items():
+        rows, approvals = [], []
+        for segment, figures in segments.items():
+            quantiles = np.asarray(figures["scores"], dtype=float)
+            below_review = float(np.interp(review, quantiles, levels, left=0.0, right=1.0))
+            below_decline = float(np.interp(decline, quantiles, levels, left=0.0, right=1.0))
+            rates = {"segment": segment, "rows": figures["rows"], "frauds": figures["frauds"],
+                     "approval_rate": below_review, "review_rate": max(below_decline - below_review, 0.0),
+                     "decline_rate": 1.0 - below_decline}
+            rows.append(rates)
+            if segment != UNKNOWN and figures["rows"] >= min_rows:
+                approvals.append(below_review)
+        ratio = min(approvals) / max(approvals) if len(approvals) >= 2 and max(approvals) > 0 else None
+        report[dimension] = {"segments": rows, "disparity_ratio": ratio}
+    return report
