@@ -71,7 +71,7 @@ def publish_backlog(env: dict[str, str], records: list[dict], rows: int, prefix:
     from arbiter.serving.state import ServingState
 
     platform = bootstrap(settings_from(env))
-    serving = ServingState(platform.sessions, platform.settings.registry_dir)
+    serving = ServingState(platform.sessions, platform.settings.registry_dir, platform.identity_key)
     serving.refresh()
     fanout = Fanout(platform, run_workers=False)
     fanout.start()

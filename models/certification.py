@@ -32,9 +32,10 @@ class CertificationResult:
 
 
 def certify(bundle: str | Path | OpenedBundle, runtime: str | None = None,
-            tolerance: float = DEFAULT_TOLERANCE) -> CertificationResult:
-    """Score the bundle's certification rows with `runtime` and compare to the recorded scores."""
-    opened = bundle if isinstance(bundle, OpenedBundle) else open_bundle(bundle)
+            tolerance: float = DEFAULT_TOLERANCE, identity_key: bytes | None = None) -> CertificationResult:
+    """Score the bundle's certification rows with `runtime` (its transforms under `identity_key`)
+    and compare to the recorded scores."""
+    opened = bundle if isinstance(bundle, OpenedBundle) else open_bundle(bundle, identity_key)
     served = load_runtime(opened, runtime)
     examples = json.loads((opened.path / CERTIFICATION).read_text())
     expected = np.asarray(examples["expected_scores"], dtype=np.float64)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import pandas as pd
 
 from models import geo
 from models.drift import decile_bins
+from models.identity import deployment_key, key_fingerprint, reuse_key
 from models.schema import NUMERIC_KINDS, Derived, Detector
 
 Columns = Mapping[str, np.ndarray]
@@ -122,8 +122,9 @@ def _normalise_identity(value: str) -> str:
 class ReuseTable:
     """How often each (keyed-hashed) identity value occurs in the reference window.
 
-    Only values seen at least twice are kept, and only as HMAC digests under a key that
-    lives in the bundle: no SSN or device id is stored in clear.
+    Only values seen at least twice are kept, and only as HMAC digests under a subkey of the
+    deployment's `ARBITER_PII_KEY` (`models.identity`): no SSN or device id is stored in clear, and
+    no key travels with the bundle.
     """
 
     def __init__(self, key: bytes, counts: dict[str, int]) -> None:
@@ -134,8 +135,8 @@ class ReuseTable:
         return hmac.new(self.key, _normalise_identity(value).encode(), hashlib.sha256).hexdigest()[:32]
 
     @classmethod
-    def fit(cls, values: np.ndarray) -> ReuseTable:
-        table = cls(secrets.token_bytes(32), {})
+    def fit(cls, values: np.ndarray, key: bytes) -> ReuseTable:
+        table = cls(key, {})
         counts = Counter(table.digest(v) for v in as_text(values) if v is not None)
         table.counts = {k: n for k, n in counts.items() if n >= 2}
         return table
@@ -176,6 +177,7 @@ class FeatureBuilder:
         self.dropped: dict[str, str] = {}
         self.reuse: dict[str, ReuseTable] = {}
         self.training_stats: dict[str, dict[str, Any]] = {}
+        self.key_fingerprint: str | None = None  # of the identity key the reuse tables were digested under
         self._cached_plan: _Plan | None = None
 
     # ---- derived columns -------------------------------------------------------------
@@ -211,18 +213,24 @@ class FeatureBuilder:
         return out
 
     # ---- fit / transform -------------------------------------------------------------
-    def fit(self, cols: Columns) -> FeatureBuilder:
-        """Learn imputation values, category levels, reuse tables and what to drop."""
+    def fit(self, cols: Columns, identity_key: bytes | None = None) -> FeatureBuilder:
+        """Learn imputation values, category levels, reuse tables (digested under `identity_key`'s
+        subkey: the deployment's `ARBITER_PII_KEY` by default) and what to drop."""
         n = _n_rows(cols)
+        key = deployment_key(identity_key)
+        self.key_fingerprint = key_fingerprint(key)
         self.reuse = {
-            spec.name: ReuseTable.fit(cols[spec.sources[0]])
+            spec.name: ReuseTable.fit(cols[spec.sources[0]], reuse_key(key))
             for spec in self.detector.derived
             if spec.transform == "reuse_count"
         }
         self.numeric, self.categorical, self.dropped, self.training_stats = [], [], {}, {}
         self._cached_plan = None
+        pii = set(self.detector.pii_fields)
         for name, (treatment, values) in self._candidates(cols, reference_rows=True).items():
-            if treatment == "numeric":
+            if name in pii:  # never a feature itself (its levels or bins would sit in the bundle in clear)
+                self.dropped[name] = "PII: used only through derived features"
+            elif treatment == "numeric":
                 self._fit_numeric(name, as_float(values))
             else:
                 self._fit_categorical(name, as_text(values), n)
@@ -364,20 +372,33 @@ class FeatureBuilder:
             "numeric": self.numeric,
             "categorical": self.categorical,
             "dropped": self.dropped,
-            "reuse": {k: {"key": t.key.hex(), "counts": t.counts} for k, t in self.reuse.items()},
+            "reuse": {k: {"counts": t.counts} for k, t in self.reuse.items()},
+            "identity_key_fingerprint": self.key_fingerprint,
             "feature_names": self.feature_names,
             "training_stats": self.training_stats,
         }
 
     @classmethod
-    def from_dict(cls, detector: Detector, data: Mapping[str, Any]) -> FeatureBuilder:
+    def from_dict(cls, detector: Detector, data: Mapping[str, Any], identity_key: bytes | None = None
+                  ) -> FeatureBuilder:
+        """The fitted builder, its reuse tables keyed by this deployment's `identity_key`
+        (`ARBITER_PII_KEY` by default); ValueError when they were digested under another key."""
         if data.get("version") != cls.VERSION or data.get("detector") != detector.name:
             raise ValueError(f"features.json is for {data.get('detector')!r} v{data.get('version')}")
+        key = deployment_key(identity_key)
+        recorded = data.get("identity_key_fingerprint")
+        legacy = any("key" in v for v in data["reuse"].values())  # registered before keys left bundles
+        if data["reuse"] and not legacy and recorded != key_fingerprint(key):
+            raise ValueError(f"its identity digests were made under another ARBITER_PII_KEY (fingerprint "
+                             f"{recorded}, this deployment's {key_fingerprint(key)}): train it with this "
+                             "deployment's key")
         fb = cls(detector)
+        fb.key_fingerprint = recorded
         fb.numeric = list(data["numeric"])
         fb.categorical = list(data["categorical"])
         fb.dropped = dict(data["dropped"])
-        fb.reuse = {k: ReuseTable(bytes.fromhex(v["key"]), dict(v["counts"])) for k, v in data["reuse"].items()}
+        fb.reuse = {k: ReuseTable(bytes.fromhex(v["key"]) if legacy else reuse_key(key), dict(v["counts"]))
+                    for k, v in data["reuse"].items()}
         fb.training_stats = dict(data.get("training_stats", {}))
         fb._cached_plan = None
         return fb

@@ -34,6 +34,7 @@ from models.quality import data_quality
 from models.recipes.base import Recipe
 from models.schema import Detector
 from models.segments import FAIRNESS, dimensions, fairness_evidence
+from models.stand_ins import stand_in
 
 StageProgress = Callable[[str, float], None]
 STAGES = {"features": 0.10, "fit": 0.60, "validate": 0.10, "importance": 0.10, "export": 0.10}
@@ -145,8 +146,11 @@ def _library_versions() -> dict[str, str]:
 
 def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str | Path, *,
           train_until: float | None = None, min_auc: float | None = None, params: Mapping[str, Any] | None = None,
-          seed: int = 0, name: str | None = None, progress: StageProgress = _no_progress) -> TrainingResult:
-    """Train `recipe` on `frame` (from `models.dataio`) and write a certified bundle to `out_dir`."""
+          seed: int = 0, name: str | None = None, progress: StageProgress = _no_progress,
+          identity_key: bytes | None = None) -> TrainingResult:
+    """Train `recipe` on `frame` (from `models.dataio`) and write a certified bundle to `out_dir`.
+    Identity digests (reuse tables) are keyed by `identity_key`: the deployment's `ARBITER_PII_KEY`
+    (the environment's by default); the bundle records only its fingerprint."""
     started = time.perf_counter()
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -157,7 +161,7 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
     label = detector.label
 
     progress("features", 0.0)
-    features = FeatureBuilder(detector).fit(columns_from_frame(train_part))
+    features = FeatureBuilder(detector).fit(columns_from_frame(train_part), identity_key)
     X_train = features.transform(columns_from_frame(train_part), reference_rows=True)
     X_valid = features.transform(columns_from_frame(valid_part))
     y_train, y_valid = train_part[label].to_numpy(), valid_part[label].to_numpy()
@@ -192,11 +196,15 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
         recipe.save_artifact(fitted, staged)
         (staged / FEATURES).write_text(dumps(features.to_dict()))
         cert_idx = _stratified_sample(y_valid, 100, CERTIFICATION_ROWS, rng)
-        cert_rows = valid_part.iloc[cert_idx][detector.field_names]
+        # stand-ins for the PII fields (no real person in a bundle), scored by the training library itself
+        domains = next((c["levels"] for c in features.categorical if c["name"] == "email_domain"), [])
+        cert_rows = stand_in(detector, valid_part.iloc[cert_idx].reset_index(drop=True), domains)
+        cert_scores = fitted.native_scores(features.transform(columns_from_frame(cert_rows)))
         (staged / CERTIFICATION).write_text(dumps({
             "reference": f"{recipe.flavour} {fitted.native_method}",
-            "rows": [_json_record(r) for r in cert_rows.to_dict(orient="records")],
-            "expected_scores": [float(s) for s in valid_scores[cert_idx]],
+            "identities": "stand-ins: no PII of a real applicant (models.stand_ins)",
+            "rows": [_json_record(r) for r in cert_rows[detector.field_names].to_dict(orient="records")],
+            "expected_scores": [float(s) for s in cert_scores],
             "labels": [int(v) for v in y_valid[cert_idx]],
         }))
         manifest = {
@@ -239,7 +247,7 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-    result = certify(bundle_dir)
+    result = certify(bundle_dir, identity_key=identity_key)
     if not result.passed:
         shutil.rmtree(bundle_dir, ignore_errors=True)
         raise TrainingGateError(f"the exported model does not reproduce {recipe.flavour}'s scores "

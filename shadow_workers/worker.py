@@ -35,11 +35,11 @@ from arbiter.broker.transport import BrokerUnavailable, Connection, Delivery, Ou
 from arbiter.domain.strategies import Strategy
 from arbiter.store import config_repo, tables
 from arbiter.store.evidence_repo import refresh_daily
-from arbiter.store.models_repo import bundle_path
+from arbiter.store.models_repo import load_registered
 from arbiter.store.partitions import Partitions
 from arbiter.store.records_repo import insert_ignoring_duplicates
 from models.errors import first_line
-from models.runtimes import Runtime, load_runtime
+from models.runtimes import Runtime
 from shadow_workers.handlers import ChallengerHandler, Failure, Handler, Prepared, RecorderHandler
 from shadow_workers.selection import Selection
 
@@ -324,7 +324,8 @@ class Worker:
     def _runtime(self, model: tables.Model) -> Runtime | None:
         if model.id not in self._runtimes:
             try:
-                self._runtimes[model.id] = load_runtime(bundle_path(self.platform.settings.registry_dir, model))
+                self._runtimes[model.id] = load_registered(self.platform.settings.registry_dir, model,
+                                                           self.platform.identity_key)
             except Exception as exc:  # a missing or tampered bundle: say so once, keep serving the others
                 if model.id not in self._broken_models:
                     log.error("cannot load challenger %s (%s); its queue is not consumed", model.id, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,12 @@ from models.detectors import get_detector
 from models.recipes import get_recipe
 from models.synth import synthesize
 from models.training import TrainingResult, train
+
+PII_KEY = "integration-test-pii-key"
+# the test deployment's ARBITER_PII_KEY, for the whole session: bundles are trained, certified and
+# loaded under it (training and runtimes read it from the environment by default), as the platform's
+os.environ["ARBITER_PII_KEY"] = PII_KEY
+
 
 FAST_PARAMS = {
     "rf": {"n_estimators": 20},

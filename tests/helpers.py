@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import onnx
 
@@ -84,3 +85,13 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool
             return True
         time.sleep(interval)
     return False
+
+
+def load_synthetic_rules(platform: Any) -> None:
+    """The synthetic deny lists as rules version 2 of card-applications: a test's explicit choice
+    (a fresh database has empty rule sets). Applied at once: the tests' platform is a lab."""
+    from arbiter.governance.configuration import synthetic_rules
+    from arbiter.governance.proposals import submit_rules
+
+    submitted = submit_rules(platform, "card-applications", synthetic_rules("card-applications"), actor="tests")
+    assert not submitted.pending and submitted.record["version"] == 2

@@ -11,9 +11,11 @@ from models.runtimes.sklearn_runtime import SklearnRuntime
 RUNTIMES: dict[str, type[Runtime]] = {"onnx": OnnxRuntime, "sklearn": SklearnRuntime}
 
 
-def load_runtime(bundle: str | Path | OpenedBundle, kind: str | None = None) -> Runtime:
-    """Open (and verify) a bundle and load it into the runtime `kind` (manifest default)."""
-    opened = bundle if isinstance(bundle, OpenedBundle) else open_bundle(bundle)
+def load_runtime(bundle: str | Path | OpenedBundle, kind: str | None = None, identity_key: bytes | None = None
+                 ) -> Runtime:
+    """Open (and verify) a bundle and load it into the runtime `kind` (manifest default), under
+    `identity_key` (`open_bundle`)."""
+    opened = bundle if isinstance(bundle, OpenedBundle) else open_bundle(bundle, identity_key)
     kind = kind or opened.manifest["serving"]["runtime"]
     try:
         runtime_cls = RUNTIMES[kind]

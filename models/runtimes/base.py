@@ -29,13 +29,14 @@ class OpenedBundle:
     features: FeatureBuilder
 
 
-def open_bundle(path: str | Path) -> OpenedBundle:
-    """Verify a bundle's hashes and load its feature transforms."""
+def open_bundle(path: str | Path, identity_key: bytes | None = None) -> OpenedBundle:
+    """Verify a bundle's hashes and load its feature transforms, their identity digests keyed by
+    `identity_key` (the deployment's `ARBITER_PII_KEY`; the environment's by default)."""
     path = Path(path)
     manifest = verify_bundle(path)
     detector = get_detector(manifest["detector"])
     try:
-        features = FeatureBuilder.from_dict(detector, json.loads((path / FEATURES).read_text()))
+        features = FeatureBuilder.from_dict(detector, json.loads((path / FEATURES).read_text()), identity_key)
     except (ValueError, KeyError) as exc:
         raise BundleError(f"bundle {path}: unusable {FEATURES}: {exc}") from None
     return OpenedBundle(path, manifest, detector, features)

@@ -14,6 +14,12 @@ from arbiter.domain.pii import PiiHasher
 from arbiter.store import config_repo, migrate, models_repo
 from arbiter.store.db import make_engine, session_factory
 from models.detectors import DETECTORS
+from models.identity import DEV_KEY, deployment_key
+
+
+def identity_key_of(settings: Settings) -> bytes:
+    """`settings`' ARBITER_PII_KEY as bytes, the development key when unset (as `PiiHasher` does)."""
+    return deployment_key(settings.pii_key.get_secret_value() if settings.pii_key else DEV_KEY)
 
 
 @dataclass
@@ -25,6 +31,11 @@ class Platform:
     sessions: sessionmaker[Session]
     hasher: PiiHasher
     broker: Broker
+
+    @property
+    def identity_key(self) -> bytes:
+        """ARBITER_PII_KEY (the development key when unset): what bundles' reuse tables are keyed by."""
+        return identity_key_of(self.settings)
 
     def upgrade_database(self) -> str | None:
         """Run the migrations and record the declared detectors; the revision now in force."""

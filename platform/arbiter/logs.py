@@ -16,7 +16,9 @@ class JsonFormatter(logging.Formatter):
                  "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
         entry |= {k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")}
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info).splitlines()[-1]
+            # the whole stack an operator needs, still one JSON line (json escapes the newlines)
+            stack = self.formatException(record.exc_info)
+            entry["exc"], entry["stack"] = stack.splitlines()[-1], stack
         return json.dumps(entry, default=str)
 
 

@@ -18,8 +18,8 @@ from sqlalchemy import text
 from arbiter.bootstrap import Platform, bootstrap
 from arbiter.config import Settings
 from arbiter.store.tables import metadata
+from tests.conftest import PII_KEY
 
-PII_KEY = "integration-test-pii-key"
 ADMIN_DSN = os.environ.get("ARBITER_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

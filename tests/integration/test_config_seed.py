@@ -8,17 +8,21 @@ from arbiter.bootstrap import Platform
 from arbiter.domain.rules import CompiledRules
 from arbiter.store import config_repo
 from models.synth.applications import KNOWN_FRAUD_EMAILS, KNOWN_FRAUD_SSNS
+from tests.helpers import load_synthetic_rules
 
 pytestmark = pytest.mark.integration
 
 
-def test_defaults_are_seeded_once_and_hashed(platform: Platform) -> None:
+def test_defaults_are_seeded_once_with_empty_deny_lists_and_synthetic_ones_load_hashed(platform: Platform) -> None:
     platform.upgrade_database()  # a second run must not add versions
     with platform.sessions() as session:
         for detector in ("card-applications", "card-transactions"):
             strategy = config_repo.current_strategy(session, detector)
             assert strategy is not None and strategy.version == 1
-            assert config_repo.current_rules(session, detector).version == 1
+            seeded = config_repo.current_rules(session, detector)
+            assert seeded.version == 1 and seeded.body == {"rules": []}  # production starts clean
+    load_synthetic_rules(platform)
+    with platform.sessions() as session:
         rules = config_repo.current_rules(session, "card-applications")
     blob = json.dumps(rules.body)
     assert KNOWN_FRAUD_EMAILS[0] not in blob and KNOWN_FRAUD_SSNS[0] not in blob

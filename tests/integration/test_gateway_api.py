@@ -17,6 +17,7 @@ from arbiter.gateway.app import create_app
 from arbiter.governance.registry import register_bundle
 from arbiter.store import tables
 from models.synth.applications import KNOWN_FRAUD_EMAILS
+from tests.helpers import load_synthetic_rules
 from tests.integration.promotion_evidence import (
     add_champion_decisions_and_labels,
     add_shadow_scores,
@@ -40,6 +41,7 @@ def client(platform: Platform, rf_bundle: Path, app_logreg_bundle: Path) -> Iter
     platform.settings.api_keys = None
     for bundle in (rf_bundle, app_logreg_bundle):
         register_bundle(platform, bundle)
+    load_synthetic_rules(platform)  # rules v2 of card-applications (v1, as seeded, is empty)
     app = create_app(platform, refresh_interval=60)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
@@ -77,7 +79,7 @@ def test_rule_hit_decides_without_the_model(client: TestClient, app_logreg_bundl
     assert r.status_code == 200, r.text  # no champion needed for a rule decision
     body = r.json()
     assert body["decision"] == "decline" and body["reasons"] == ["rule:known-fraud-email"]
-    assert body["score"] is None and body["model"] is None and body["rules_version"] == 1
+    assert body["score"] is None and body["model"] is None and body["rules_version"] == 2
 
 
 def test_no_champion_is_503_and_readyz_says_why(client: TestClient, rf_bundle: Path) -> None:
@@ -329,13 +331,13 @@ def test_rules_versions_and_no_clear_values(client: TestClient, app_logreg_bundl
     new_rules = {"rules": [{"id": "vip-device", "type": "device", "action": "review", "values": ["dev-abc"]},
                            {"id": "bad-net", "type": "ip_range", "action": "decline", "values": ["81.2.0.0/16"]}]}
     r = client.put("/admin/v1/detectors/card-applications/rules", headers=ADMIN, json=new_rules)
-    assert r.status_code == 200 and r.json()["version"] == 2
+    assert r.status_code == 200 and r.json()["version"] == 3
     shown = client.get("/admin/v1/detectors/card-applications/rules", headers=ADMIN).json()
     assert "dev-abc" not in json.dumps(shown) and shown["rules"][0]["values"]["count"] == 1
     client.app.state.serving.refresh()
     row = cert_rows(app_logreg_bundle)[0] | {"ip": "81.2.69.142", "email": KNOWN_FRAUD_EMAILS[0]}
     body = client.post("/v1/detectors/card-applications/score", json={"data": row}).json()
-    assert body["reasons"] == ["rule:bad-net"] and body["rules_version"] == 2  # the old list is gone
+    assert body["reasons"] == ["rule:bad-net"] and body["rules_version"] == 3  # the old list is gone
     r = client.put("/admin/v1/detectors/card-transactions/rules", headers=ADMIN, json=new_rules)
     assert r.status_code == 422 and "has no field" in r.json()["detail"]
 
@@ -423,6 +425,63 @@ def test_upload_a_bundle(platform: Platform, client: TestClient, rf_bundle: Path
     assert client.post("/admin/v1/models", content=_tar(fresh, tmp_path, "x.tar.gz")).status_code == 401
 
 
+def test_a_bundle_rewritten_in_the_registry_is_refused_at_load(platform: Platform, client: TestClient) -> None:
+    """Rewritten consistently (its manifest resealed): it passes its own hashes, not its registration's."""
+    from arbiter.store.models_repo import bundle_path
+    from tests.helpers import perturb_onnx
+
+    with platform.sessions() as session:
+        stored = bundle_path(platform.settings.registry_dir, session.get(tables.Model, "card-transactions-rf.v1"))
+    perturb_onnx(stored)  # reseals the manifest: every file matches it again
+    r = client.post("/admin/v1/champion", headers=ADMIN, json={"detector": "card-transactions", "reason": "first",
+                                                                "model_id": "card-transactions-rf.v1", "force": True})
+    assert r.status_code == 200
+    client.app.state.serving.try_refresh()  # as its watcher does
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["checks"]["champions"]["card-transactions"] is None
+    assert "refused the bundle of card-transactions-rf.v1: it does not match its registered digest" in \
+        ready.json()["problems"]
+    assert "does not match the digest recorded at registration" in ready.json()["checks"]["state_error"]
+    assert 'arbiter_bundle_refused{model_id="card-transactions-rf.v1"} 1.0' in client.get("/metrics").text
+    row = json.loads((stored / "certification.json").read_text())["rows"][0]
+    assert client.post("/v1/detectors/card-transactions/score", json={"data": row}).status_code == 503
+
+
+class _Trap:
+    """Pickled, this object writes a file when it is loaded: what an admin token could upload."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (exec, (f"open({str(self.marker)!r}, 'w').write('pwned')",))
+
+
+def test_an_uploaded_pickle_is_never_loaded(platform: Platform, client: TestClient, rf_bundle: Path,
+                                            tmp_path: Path) -> None:
+    import joblib
+
+    from tests.helpers import copy_bundle, edit_manifest, reseal
+
+    marker = tmp_path / "pwned.txt"
+    joblib.dump(_Trap(marker), tmp_path / "probe.joblib")  # the trap works: loading it writes the file
+    joblib.load(tmp_path / "probe.joblib")
+    assert marker.exists()
+    marker.unlink()
+    evil = copy_bundle(rf_bundle, tmp_path / "evil")
+    joblib.dump(_Trap(marker), evil / "model.joblib")
+    manifest = json.loads((evil / "manifest.json").read_text())
+    edit_manifest(evil, created_at="2034-01-01T00:00:00Z",
+                  serving=manifest["serving"] | {"runtime": "sklearn", "artifact": "model.joblib"})
+    reseal(evil)
+    r = client.post("/admin/v1/models", headers=ADMIN, content=_tar(evil, tmp_path, "evil.tar.gz"))
+    assert r.status_code == 422 and "nothing received over the network is unpickled" in r.json()["detail"]
+    assert not marker.exists()  # refused before anything of it was loaded
+    assert len(list((Path(platform.settings.registry_dir) / "bundles").iterdir())) == 2  # nothing stored
+    with platform.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(tables.Model)) == 2  # the fixture's two
+
+
 def test_upload_refuses_paths_outside_the_bundle(client: TestClient, tmp_path: Path) -> None:
     import io
     import tarfile
@@ -451,6 +510,33 @@ def test_logs_carry_no_pii(client: TestClient, app_logreg_bundle: Path, caplog: 
     for field in ("email", "ssn", "full_name", "phone", "device_id", "ip"):
         if row.get(field):
             assert str(row[field]) not in logged, field
+
+
+def test_a_500_is_logged_with_its_whole_stack(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import logging
+
+    from arbiter.governance import registry
+    from arbiter.logs import JsonFormatter
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(registry, "list_models", broken)
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("arbiter")
+    logger.addHandler(handler)
+    try:
+        r = client.get("/admin/v1/models", headers=ADMIN)
+    finally:
+        logger.removeHandler(handler)
+    assert r.status_code == 500 and r.json() == {"detail": "internal error; it has been logged"}
+    entry = json.loads(out.getvalue().splitlines()[-1])  # still one JSON line
+    assert entry["exc"] == "RuntimeError: the disk went away"
+    assert entry["stack"].startswith("Traceback") and "in broken" in entry["stack"]
+    assert "in list_models" in entry["stack"]  # the route's frame too: where it came from
 
 
 def _one(session: Any, table: Any, application_id: str) -> Any:

@@ -120,6 +120,7 @@ def test_the_cli_trains_on_an_attached_cluster_and_refuses_an_unreachable_one(
     data = tmp_path / "applications.csv"
     synthesize(DETECTOR, 4_000, seed=8, fraud_rate=0.05).to_csv(data, index=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARBITER_")}
+    env["ARBITER_PII_KEY"] = os.environ["ARBITER_PII_KEY"]  # the deployment's key, as certify below uses
     proc = run(env, "train", "--detector", DETECTOR, "--recipe", "h2o-glm", "--data", str(data),
                "--out", str(tmp_path / "glm"), "--h2o-url", h2o_cluster.url)
     assert proc.returncode == 0, proc.stderr

@@ -126,3 +126,38 @@ def test_register_writes_the_drift_reference_bins(platform: Platform, rf_bundle:
         for kind, name in variables:
             shares = [r.expected_share for r in rows if (r.kind, r.variable) == (kind, name)]
             assert sum(shares) == pytest.approx(1.0)
+
+
+def test_a_bundle_holds_neither_a_key_nor_anyone_s_pii(app_logreg_bundle: Path, app_frame) -> None:
+    import json
+
+    from models.identity import deployment_key, key_fingerprint, reuse_key
+    from tests.conftest import PII_KEY
+
+    blob = b"".join(p.read_bytes() for p in sorted(app_logreg_bundle.iterdir()))
+    key = deployment_key(PII_KEY)
+    for secret in (key, key.hex().encode(), reuse_key(key).hex().encode()):
+        assert secret not in blob
+    features = json.loads((app_logreg_bundle / "features.json").read_text())
+    assert features["identity_key_fingerprint"] == key_fingerprint(key)
+    assert all(set(table) == {"counts"} for table in features["reuse"].values())
+    for field in ("email", "ssn", "full_name", "phone", "device_id"):
+        found = [v for v in app_frame[field].dropna().astype(str) if v.encode() in blob]
+        assert not found, (field, found[:3])  # no applicant of the training data, anywhere in the bundle
+    manifest = json.loads((app_logreg_bundle / "manifest.json").read_text())
+    pii = set(get_detector("card-applications").pii_fields)
+    assert not {f["name"] for f in manifest["drift_reference"]["features"]} & pii
+    assert set(features["dropped"]) >= pii  # never a feature: no level or bin of a PII field in the bundle
+    certification = json.loads((app_logreg_bundle / "certification.json").read_text())
+    assert all(r["email"].startswith("cert-") and r["ssn"].startswith("9") for r in certification["rows"])
+    assert len(certification["rows"]) == len(certification["expected_scores"]) >= 100
+
+
+def test_a_bundle_trained_under_another_key_is_refused(platform: Platform, app_frame, tmp_path: Path) -> None:
+    from tests.conftest import train_small
+
+    other = train_small(app_frame, "card-applications", "logreg", tmp_path / "other",
+                        identity_key=b"another bank's ARBITER_PII_KEY").bundle_dir
+    with pytest.raises(RegistrationError, match="another ARBITER_PII_KEY") as refused:
+        _register(platform, other)
+    assert "\n" not in str(refused.value) and _model_count(platform) == 0 and not _registry_entries(platform)

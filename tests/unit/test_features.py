@@ -27,10 +27,9 @@ def fitted(app_frame: pd.DataFrame) -> FeatureBuilder:
     return FeatureBuilder(APPS).fit(columns_from_frame(app_frame))
 
 
-def test_raw_pii_columns_are_dropped_for_high_cardinality(fitted: FeatureBuilder) -> None:
+def test_raw_pii_columns_are_never_features(fitted: FeatureBuilder) -> None:
     for pii in ("email", "ssn", "ip", "device_id", "phone", "full_name", "zip", "date_of_birth"):
-        assert pii in fitted.dropped, pii
-        assert "high cardinality" in fitted.dropped[pii]
+        assert fitted.dropped[pii] == "PII: used only through derived features", pii
     assert not any(name.split("=")[0] in APPS.pii_fields for name in fitted.feature_names)
 
 
@@ -53,6 +52,22 @@ def test_roundtrip_through_json_gives_the_same_matrix(fitted: FeatureBuilder, ap
     cols = columns_from_frame(app_frame.iloc[:500])
     assert np.array_equal(restored.transform(cols), fitted.transform(cols))
     assert restored.feature_names == fitted.feature_names
+
+
+def test_reuse_tables_are_keyed_by_the_deployment_not_the_bundle(app_frame: pd.DataFrame) -> None:
+    from models.identity import key_fingerprint
+
+    key = b"the bank's own ARBITER_PII_KEY"
+    fb = FeatureBuilder(APPS).fit(columns_from_frame(app_frame), identity_key=key)
+    stored = json.loads(json.dumps(fb.to_dict()))
+    assert all(set(table) == {"counts"} for table in stored["reuse"].values())  # no key travels
+    assert key.hex() not in json.dumps(stored) and stored["identity_key_fingerprint"] == key_fingerprint(key)
+    cols = columns_from_frame(app_frame.iloc[:300])
+    same = FeatureBuilder.from_dict(APPS, stored, identity_key=key)
+    assert np.array_equal(same.transform(cols), fb.transform(cols))
+    assert fb.transform(cols)[:, fb.feature_names.index("ssn_reuse")].max() > 0  # the reuse path is exercised
+    with pytest.raises(ValueError, match="another ARBITER_PII_KEY"):
+        FeatureBuilder.from_dict(APPS, stored, identity_key=b"someone else's key")
 
 
 def test_no_identity_value_is_stored_in_clear(fitted: FeatureBuilder, app_frame: pd.DataFrame) -> None:
@@ -98,7 +113,7 @@ def test_derived_values() -> None:
 
 
 def test_reuse_table_keeps_only_repeated_values_as_digests() -> None:
-    table = ReuseTable.fit(np.array(["a", "a", "b", None], dtype=object))
+    table = ReuseTable.fit(np.array(["a", "a", "b", None], dtype=object), b"k" * 32)
     assert list(table.counts.values()) == [2]
     assert "a" not in table.counts
 

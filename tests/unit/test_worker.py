@@ -53,8 +53,8 @@ def embedded(tmp_path: Path, rf_bundle: Path, monkeypatch: pytest.MonkeyPatch) -
     model_id = register_bundle(platform, rf_bundle).model.id
     with platform.sessions() as session, session.begin():
         set_shadow(session, model_id, True)
-    real = worker_module.load_runtime
-    monkeypatch.setattr(worker_module, "load_runtime", lambda path: FailingOnMarker(real(path)))
+    real = worker_module.load_registered
+    monkeypatch.setattr(worker_module, "load_registered", lambda *args: FailingOnMarker(real(*args)))
     yield platform, model_id
     platform.close()
 

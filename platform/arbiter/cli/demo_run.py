@@ -36,9 +36,11 @@ from arbiter.cli.progress import stage_bar
 from arbiter.cli.replay import summary_lines
 from arbiter.cli.replay_engine import ReplayOptions, read_rows, replay
 from arbiter.cli.report import render
+from arbiter.governance.configuration import synthetic_rules
 from arbiter.governance.model_strategies import model_strategy
 from arbiter.governance.principals import add_principal
 from arbiter.governance.promotion import promote, review_forced
+from arbiter.governance.proposals import decide, submit_rules
 from arbiter.governance.registry import register_bundle
 from arbiter.governance.reviews import dossier, review_model
 from arbiter.governance.shadowing import change_shadow
@@ -109,6 +111,7 @@ def run_demo(options: DemoOptions) -> None:
         click.echo(f"database {_where(s.database_url)} at revision {platform.upgrade_database()}; "
                    f"broker {_where(s.broker_url)}; governance {s.governance}")
         cast = _cast(platform, stamp)
+        _synthetic_deny_lists(platform, cast)
         if lab:
             click.echo(f"promotion gates sized for the demo's replay (the environment can set them): {lab}")
         challengers = _challenger_recipes(options)
@@ -171,6 +174,17 @@ def _cast(platform: Platform, stamp: str) -> Cast:
     return Cast(names, tokens)
 
 
+def _synthetic_deny_lists(platform: Platform, cast: Cast) -> None:
+    """A fresh database has no deny lists; the demo's synthetic ones go through a proposal."""
+    detector = "card-applications"
+    submitted = submit_rules(platform, detector, synthetic_rules(detector), actor=cast.names["strategist"])
+    if submitted.pending:
+        decide(platform, submitted.record["id"], "approve", actor=cast.names["reviewer"],
+               comment="synthetic lists for the demo")
+    click.echo(f"{detector}: the synthetic deny lists proposed by {cast.names['strategist']}"
+               + (f", approved by {cast.names['reviewer']}" if submitted.pending else " (governance off: at once)"))
+
+
 def _prepare_detector(platform: Platform, name: str, challengers: tuple[str, ...], options: DemoOptions,
                       run_dir: Path, cast: Cast) -> Path:
     """Synthesize, hold out the newest rows for the replay, train and register the models (the data
@@ -193,7 +207,8 @@ def _prepare_detector(platform: Platform, name: str, challengers: tuple[str, ...
     for recipe in (CHAMPION_RECIPE, *challengers):
         out = run_dir / f"{name}-{recipe}"
         with stage_bar(f"  training {recipe}", STAGES) as progress:
-            result = train(detector, get_recipe(recipe), training, out, seed=options.seed, progress=progress)
+            result = train(detector, get_recipe(recipe), training, out, seed=options.seed, progress=progress,
+                           identity_key=platform.identity_key)
         model = register_bundle(platform, out, actor=who["scientist"]).model
         registered[recipe] = model.id
         click.echo(f"  {model.id:<42} validation AUC {result.manifest['metrics']['validation']['roc_auc']:.4f}  "

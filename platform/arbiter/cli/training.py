@@ -37,7 +37,9 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 def train(detector: str, recipe: str, data_file: Path, out: Path, train_until: str | None, min_auc: float | None,
           params: tuple[str, ...], seed: int, name: str | None, h2o_url: str | None) -> None:
     """Train a model and write a governed, certified bundle to OUT."""
+    from arbiter.bootstrap import identity_key_of
     from arbiter.cli.progress import stage_bar
+    from arbiter.config import get_settings
     from models.dataio import read_dataset
     from models.training import STAGES, parse_time
     from models.training import train as train_bundle
@@ -55,7 +57,8 @@ def train(detector: str, recipe: str, data_file: Path, out: Path, train_until: s
         click.echo(f"H2O {engine.version} at {engine.url} ({'started here' if engine.owned else 'attached'})", err=True)
     with stage_bar(f"training {recipe}", STAGES) as report:
         result = train_bundle(det, rec, frame, out, train_until=until, min_auc=min_auc, params=overrides,
-                              seed=seed, name=name, progress=report)
+                              seed=seed, name=name, progress=report,
+                              identity_key=identity_key_of(get_settings()))  # ARBITER_PII_KEY, as the gateways
     m = result.manifest
     v = m["metrics"]["validation"]
     click.echo(f"bundle {result.bundle_dir}: {m['name']} ({recipe}) validation ROC-AUC {v['roc_auc']:.4f}, "

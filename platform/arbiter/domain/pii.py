@@ -12,10 +12,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from models.identity import DEV_KEY
 from models.schema import Detector
 
 log = logging.getLogger(__name__)
-DEV_KEY = b"arbiter-development-pii-key-do-not-use-in-production"
 PREFIX = "h:"
 
 

@@ -29,7 +29,8 @@ NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_sp
 def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastScoringApp:
     """The gateway for `platform` (the FastAPI application behind the scoring fast path); the
     serving state starts watching with the app's lifespan."""
-    serving = ServingState(platform.sessions, platform.settings.registry_dir, interval=refresh_interval)
+    serving = ServingState(platform.sessions, platform.settings.registry_dir, platform.identity_key,
+                           interval=refresh_interval)
     fanout = Fanout(platform)
 
     @asynccontextmanager

@@ -21,6 +21,9 @@ LATENCY = Histogram("arbiter_request_seconds", "Scoring latency per request", ["
 CHAMPION = Gauge("arbiter_champion_info", "1 for the champion model in force", ["detector", "model_id"],
                  multiprocess_mode="liveall")
 
+REFUSED_BUNDLES = Gauge("arbiter_bundle_refused", "1 for a model whose bundle no longer matches the digest recorded "
+                        "at registration (not loaded)", ["model_id"], multiprocess_mode="liveall")
+
 
 def render() -> tuple[bytes, str]:
     """The exposition text for this process, or for all workers in multi-process mode."""

@@ -19,7 +19,9 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request, response: Response) -> dict[str, Any]:
-    """Ready when the database answers and every detector has a champion loaded; the broker is reported."""
+    """Ready when the database answers, every detector has a champion loaded and no bundle was refused
+    for not matching its registration (an incident: the last good champion still serves); the broker
+    is reported."""
     platform, state = request.app.state.platform, request.app.state.serving
     checks: dict[str, Any] = {"database": platform.database_status()}
     champions = {name: (s.champion.model_id if s.champion else None) for name, s in state.snapshot.detectors.items()}
@@ -28,6 +30,7 @@ def readyz(request: Request, response: Response) -> dict[str, Any]:
     checks["broker"] = request.app.state.fanout.status()  # reported, never a reason to refuse traffic
     problems = [] if checks["database"] == "ok" else ["database unreachable"]
     problems += [f"no champion for {name}" for name, model in champions.items() if model is None]
+    problems += [f"refused the bundle of {model}: it does not match its registered digest" for model in state.refused]
     if not champions:
         problems.append("serving state not loaded yet")
     response.status_code = 200 if not problems else 503
@@ -42,5 +45,8 @@ def prometheus(request: Request) -> Response:
     for name, s in request.app.state.serving.snapshot.detectors.items():
         if s.champion:
             metrics.CHAMPION.labels(name, s.champion.model_id).set(1)
+    metrics.REFUSED_BUNDLES.clear()
+    for model_id in request.app.state.serving.refused:
+        metrics.REFUSED_BUNDLES.labels(model_id).set(1)
     payload, content_type = metrics.render()
     return Response(payload, media_type=content_type)

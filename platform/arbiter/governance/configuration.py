@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from arbiter.bootstrap import Platform
 from arbiter.domain.errors import NotFound
-from arbiter.domain.rules import RuleSetInput, public_view, to_stored
+from arbiter.domain.rules import RuleInput, RuleSetInput, public_view, to_stored
 from arbiter.store import audit_repo, config_repo, tables
 from models.detectors import DETECTORS, get_detector
 
@@ -79,3 +79,22 @@ def strategy_dict(row: tables.Strategy) -> dict[str, Any]:
 def rules_dict(row: tables.RuleSet) -> dict[str, Any]:
     return {"detector": row.detector, "version": row.version, "rules": public_view(row.body), "note": row.note,
             "created_by": row.created_by, "created_at": row.created_at.isoformat()}
+
+
+def synthetic_rules(detector: str) -> RuleSetInput:
+    """The synthetic data's deny lists (the seed's known fraudulent identities, throw-away mail
+    domains), for the demo and the tests to load explicitly: never seeded, since on a real database
+    they would decline real applicants."""
+    # the seed's lists live beside its synthesizers (pandas): read only when asked for
+    from models.synth.applications import DISPOSABLE_DOMAINS, KNOWN_FRAUD_EMAILS, KNOWN_FRAUD_SSNS
+
+    if known_detector(detector) != "card-applications":
+        return RuleSetInput(rules=[], note="no synthetic lists for this detector")
+    return RuleSetInput(note="synthetic deny lists (demo and tests only)", rules=[
+        RuleInput(id="known-fraud-email", type="email", action="decline", values=list(KNOWN_FRAUD_EMAILS),
+                  description="emails confirmed fraudulent in the past"),
+        RuleInput(id="known-fraud-ssn", type="ssn", action="decline", values=list(KNOWN_FRAUD_SSNS),
+                  description="SSNs confirmed fraudulent in the past"),
+        RuleInput(id="disposable-email-domain", type="email_domain", action="review",
+                  values=list(DISPOSABLE_DOMAINS), description="throw-away mailboxes"),
+    ])

@@ -6,6 +6,7 @@ its `models` row, or refuses with one clear message and leaves nothing behind.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tarfile
 import tempfile
@@ -21,7 +22,7 @@ from arbiter.bootstrap import Platform
 from arbiter.domain.errors import RegistrationError
 from arbiter.governance.model_strategies import initial_strategy
 from arbiter.store import audit_repo, models_repo, tables
-from models.bundle import bundle_digest, verify_bundle
+from models.bundle import FEATURES, bundle_digest, verify_bundle
 from models.certification import certify
 from models.detectors import UnknownDetectorError, get_detector
 from models.drift import reference_rows
@@ -54,9 +55,14 @@ def _copy_in(source: Path, registry_dir: Path, digest: str) -> tuple[Path, bool]
     return target, True
 
 
-def register_bundle(platform: Platform, source: str | Path, *, actor: str = "cli") -> Registration:
+def register_bundle(platform: Platform, source: str | Path, *, actor: str = "cli", trusted: bool = True
+                    ) -> Registration:
     """Verify, certify (within ARBITER_CERTIFICATION_TOLERANCE) and store the bundle at `source`;
-    the `models` row it now has. Registering the same bytes again changes nothing."""
+    the `models` row it now has. Registering the same bytes again changes nothing.
+
+    Untrusted (received over the network): a bundle served by unpickling its artifact (runtime
+    `sklearn`) is refused before anything of it is loaded, since a pickle runs code when loaded;
+    such bundles come in from a trusted host, with `arbiter register` (docs/security.md)."""
     source, registry_dir = Path(source), Path(platform.settings.registry_dir)
     factory, tolerance = platform.sessions, platform.settings.certification_tolerance
     if not source.is_dir():
@@ -66,6 +72,14 @@ def register_bundle(platform: Platform, source: str | Path, *, actor: str = "cli
         detector = get_detector(manifest["detector"])
     except (BundleError, UnknownDetectorError) as exc:
         raise RegistrationError(f"refused: {exc}") from None
+    runtime = (manifest.get("serving") or {}).get("runtime", "onnx")
+    if not trusted and runtime != "onnx":
+        raise RegistrationError(f"refused: this bundle is served by unpickling its artifact (runtime {runtime}); "
+                                "nothing received over the network is unpickled: register it from a trusted host "
+                                "with `arbiter register`")
+    if _carries_a_key(source):
+        raise RegistrationError("refused: the bundle carries the key of its identity digests (trained before keys "
+                                "left bundles): retrain it with this deployment's ARBITER_PII_KEY")
     if manifest.get("schema_fingerprint") != detector.fingerprint():
         raise RegistrationError(f"refused: the bundle's input schema does not match detector {detector.name!r} "
                                 "(trained on another version of its fields)")
@@ -76,7 +90,7 @@ def register_bundle(platform: Platform, source: str | Path, *, actor: str = "cli
             return Registration(existing, created=False)
 
     try:
-        result = certify(source, tolerance=tolerance)
+        result = certify(source, tolerance=tolerance, identity_key=platform.identity_key)
     except BundleError as exc:
         raise RegistrationError(f"refused: {exc}") from None
     if not result.passed:
@@ -92,6 +106,14 @@ def register_bundle(platform: Platform, source: str | Path, *, actor: str = "cli
         if made:
             shutil.rmtree(target, ignore_errors=True)
         raise
+
+
+def _carries_a_key(bundle: Path) -> bool:
+    try:
+        reuse = json.loads((bundle / FEATURES).read_text()).get("reuse") or {}
+    except (OSError, ValueError, AttributeError):
+        return False  # unreadable: certification says so
+    return any(isinstance(table, dict) and "key" in table for table in reuse.values())
 
 
 def _insert_row(factory: sessionmaker[Session], manifest: dict, digest: str, target: Path, registry_dir: Path,
@@ -133,8 +155,9 @@ def _insert_row(factory: sessionmaker[Session], manifest: dict, digest: str, tar
 
 
 def register_archive(platform: Platform, archive: Path, *, actor: str) -> Registration:
-    """Register the bundle inside a tar or tar.gz `archive` (its files, or one folder of them).
-    Extraction refuses absolute paths, links out of the folder and devices."""
+    """Register the bundle inside a tar or tar.gz `archive` (its files, or one folder of them), as
+    received over the network (untrusted: no pickle). Extraction refuses absolute paths, links out
+    of the folder and devices."""
     target = archive.parent / "bundle"
     try:
         with tarfile.open(archive) as tar:
@@ -145,7 +168,7 @@ def register_archive(platform: Platform, archive: Path, *, actor: str) -> Regist
         manifests = list(target.rglob("manifest.json"))
         if len(manifests) != 1:
             raise RegistrationError("the archive must hold exactly one bundle (one manifest.json)")
-        return register_bundle(platform, manifests[0].parent, actor=actor)
+        return register_bundle(platform, manifests[0].parent, actor=actor, trusted=False)
     finally:
         shutil.rmtree(target, ignore_errors=True)
 

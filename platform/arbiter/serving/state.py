@@ -23,10 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arbiter.domain.rules import CompiledRules
 from arbiter.domain.strategies import Strategy
-from arbiter.store import config_repo, tables
-from arbiter.store.models_repo import bundle_path
+from arbiter.store import config_repo, models_repo, tables
 from models.detectors import DETECTORS, Detector
-from models.runtimes import Runtime, load_runtime
+from models.runtimes import Runtime
 
 log = logging.getLogger(__name__)
 Fingerprint = tuple[tuple[str, str | None, int, int], ...]
@@ -85,15 +84,18 @@ def quick_thread_switches(interval: float = 0.001) -> Iterator[None]:
 class ServingState:
     """Holds the current snapshot and rebuilds it when the database says something changed."""
 
-    def __init__(self, sessions: sessionmaker[Session], registry_dir: Path, interval: float = 0.5) -> None:
+    def __init__(self, sessions: sessionmaker[Session], registry_dir: Path, identity_key: bytes,
+                 interval: float = 0.5) -> None:
         self._sessions = sessions
         self._registry_dir = Path(registry_dir)
+        self._identity_key = identity_key
         self._interval = interval
         self._snapshot = Snapshot()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        self.refused: dict[str, str] = {}  # models whose bundle no longer matches its registration
 
     @property
     def snapshot(self) -> Snapshot:
@@ -123,7 +125,12 @@ class ServingState:
             previous.champion.model_id == champion_id else None
         if champion_id and champion is None:
             model = session.get(tables.Model, champion_id)
-            runtime = load_runtime(bundle_path(self._registry_dir, model))  # verified and fully loaded here
+            try:  # verified against its registered digest and fully loaded here
+                runtime = models_repo.load_registered(self._registry_dir, model, self._identity_key)
+            except models_repo.IntegrityFailure as exc:
+                self.refused[model.id] = str(exc)
+                raise
+            self.refused.pop(model.id, None)
             champion = Champion(model.id, model.name, model.version, runtime)
         strategy = config_repo.strategy_in_force(session, detector.name)
         rules_row = config_repo.current_rules(session, detector.name)
@@ -132,7 +139,7 @@ class ServingState:
 
     def start(self) -> None:
         """Load now, then keep watching in a daemon thread."""
-        self._safe_refresh()
+        self.try_refresh()
         self._thread = threading.Thread(target=self._watch, name="serving-state", daemon=True)
         self._thread.start()
 
@@ -143,9 +150,10 @@ class ServingState:
 
     def _watch(self) -> None:
         while not self._stop.wait(self._interval):
-            self._safe_refresh()
+            self.try_refresh()
 
-    def _safe_refresh(self) -> None:
+    def try_refresh(self) -> None:
+        """`refresh`, keeping the last good snapshot (and saying why in `last_error`) when it fails."""
         try:
             self.refresh()
             self.last_error = None

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from arbiter.domain.pii import PiiHasher
-from arbiter.domain.rules import RuleInput, RuleSetInput, to_stored
+from arbiter.domain.rules import RuleSetInput, to_stored
 from arbiter.domain.strategies import DEFAULT_DECLINE, DEFAULT_REVIEW, Strategy
 from arbiter.store import evidence_repo, tables
 from models.detectors import DETECTORS, get_detector
@@ -91,29 +91,13 @@ def add_rules(session: Session, detector: str, body: dict[str, Any], *, note: st
     return row
 
 
-def default_rules(detector: str) -> RuleSetInput:
-    """The rules a fresh installation starts with: the known fraudulent identities of the seed."""
-    # the seed's lists live beside its synthesizers (pandas): read only when the defaults are written
-    from models.synth.applications import DISPOSABLE_DOMAINS, KNOWN_FRAUD_EMAILS, KNOWN_FRAUD_SSNS
-
-    if detector != "card-applications":
-        return RuleSetInput(rules=[], note="no rules by default")
-    return RuleSetInput(note="default deny lists", rules=[
-        RuleInput(id="known-fraud-email", type="email", action="decline", values=list(KNOWN_FRAUD_EMAILS),
-                  description="emails confirmed fraudulent in the past"),
-        RuleInput(id="known-fraud-ssn", type="ssn", action="decline", values=list(KNOWN_FRAUD_SSNS),
-                  description="SSNs confirmed fraudulent in the past"),
-        RuleInput(id="disposable-email-domain", type="email_domain", action="review",
-                  values=list(DISPOSABLE_DOMAINS), description="throw-away mailboxes"),
-    ])
-
-
 VIEW_DEFAULTS = {"label_maturity_days": 30.0, "missed_fraud_cost": 1000.0, "false_decline_cost": 25.0}
 
 
 def seed_defaults(session: Session, hasher: PiiHasher) -> None:
-    """Strategy v1 and rules v1 for every detector that has none yet; the views' settings row and
-    the evidence lock row and the score bins."""
+    """Strategy v1 and an empty rule set v1 for every detector that has none yet (never the
+    synthetic lists: they would decline real applicants); the views' settings row, the evidence
+    lock row and the score bins."""
     if session.get(tables.ViewSettings, 1) is None:
         session.add(tables.ViewSettings(id=1, **VIEW_DEFAULTS))
     if session.get(tables.EvidenceLock, 1) is None:
@@ -122,6 +106,6 @@ def seed_defaults(session: Session, hasher: PiiHasher) -> None:
     for name in DETECTORS:
         if current_strategy(session, name) is None:
             add_strategy(session, name, DEFAULT_REVIEW, DEFAULT_DECLINE, note="default")
-        if current_rules(session, name) is None:
-            rules = default_rules(name)
-            add_rules(session, name, to_stored(get_detector(name), rules, hasher), note=rules.note)
+        if current_rules(session, name) is None:  # no deny list: a fresh installation declines nobody on one
+            add_rules(session, name, to_stored(get_detector(name), RuleSetInput(rules=[]), hasher),
+                      note="empty: a fresh installation has no deny lists; load yours (PUT .../rules)")

@@ -8,6 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from arbiter.store import tables
+from models.bundle import MANIFEST, bundle_digest
+from models.errors import BundleError
+from models.runtimes import Runtime, load_runtime
 from models.schema import Detector
 
 
@@ -45,6 +48,22 @@ def list_models(session: Session, detector: str | None = None) -> list[tables.Mo
 def bundle_path(registry_dir: Path, model: tables.Model) -> Path:
     """Where a registered model's bundle lives."""
     return Path(registry_dir) / model.location
+
+
+class IntegrityFailure(BundleError):
+    """A registered model's bundle is no longer the one registered (the registry was rewritten)."""
+
+
+def load_registered(registry_dir: Path, model: tables.Model, identity_key: bytes) -> Runtime:
+    """`model`'s runtime, once its bundle matches the digest recorded at registration: the manifest's
+    sha256 (which pins every file; `load_runtime` then checks each file against it). A bundle
+    rewritten consistently in the registry passes its own manifest but not this."""
+    path = bundle_path(registry_dir, model)
+    found = bundle_digest(path) if (path / MANIFEST).is_file() else "missing"
+    if found != model.sha256:
+        raise IntegrityFailure(f"the bundle of {model.id} does not match the digest recorded at registration "
+                               f"(registered {model.sha256[:12]}, found {found[:12]}): refused")
+    return load_runtime(path, identity_key=identity_key)
 
 
 def champion_of(session: Session, detector: str) -> tables.Model | None:
