@@ -74,6 +74,7 @@ def main() -> None:
         "gateway, publisher thread": (gateway, env | {"ARBITER_PUBLISHER": "thread"}, False),
         "gateway + worker on the same CPUs": (gateway, env, True),
         "gateway, publishing off": (gateway, env | {"ARBITER_PUBLISH": "false"}, False),
+        "gateway, explanations off": (gateway, env | {"ARBITER_EXPLANATIONS": "false"}, False),
         "gateway, embedded (memory://, SQLite)": (gateway, env | {
             "ARBITER_BROKER_URL": "memory://", "ARBITER_DATABASE_URL": f"sqlite:///{work}/embedded.db"}, False),
     }
@@ -157,6 +158,8 @@ def write_report(args: argparse.Namespace, runs: dict) -> None:
              "- **gateway + worker on the same CPUs**: the same, with the worker consuming during the run: "
              "gateway, worker, Postgres, RabbitMQ and wrk share the 2 CPUs.",
              "- **publishing off**: `ARBITER_PUBLISH=false`, nothing recorded (the scoring path alone).",
+             "- **explanations off**: `ARBITER_EXPLANATIONS=false`: no contribution graph call, no `explanation` "
+             "(the gateway row has them on: one more onnxruntime call per request, 100 trees).",
              "- **embedded**: `memory://` broker, the recorder thread in the gateway process writing SQLite.", "",
              "| endpoint | concurrency | req/s | p50 ms | p99 ms | non-2xx |", "|---|---:|---:|---:|---:|---:|"]
     for c in (1, 32):
@@ -164,9 +167,14 @@ def write_report(args: argparse.Namespace, runs: dict) -> None:
             s = summary[name][c]
             lines.append(f"| {name} | {c} | {s['rps']:.0f} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['non_2xx']} |")
     shared = {c: summary["gateway + worker on the same CPUs"][c]["rps"] / summary["bare"][c]["rps"] for c in (1, 32)}
+    explained = {c: summary["gateway"][c]["rps"] / summary["gateway, explanations off"][c]["rps"] for c in (1, 32)}
+    report["explanations_on_off_ratio"] = explained
+    (args.out / "gateway_throughput.json").write_text(json.dumps(report, indent=1))
     lines += ["", f"Throughput ratio gateway/bare: {ratio[1]:.2f} at concurrency 1, {ratio[32]:.2f} at 32 "
               "(goal: at least 0.6 on one worker). With the worker consuming on the same 2 CPUs: "
-              f"{shared[1]:.2f} and {shared[32]:.2f}."]
+              f"{shared[1]:.2f} and {shared[32]:.2f}.",
+              "", f"Explanations on/off: {explained[1]:.2f} at concurrency 1, {explained[32]:.2f} at 32 "
+              "(goal: at least 0.9)."]
     (args.out / "gateway_throughput.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

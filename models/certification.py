@@ -1,4 +1,6 @@
-"""Certification: the served scores must equal the training library's own, within a tolerance."""
+"""Certification: the served scores must equal the training library's own, within a tolerance; and
+where the bundle explains its decisions, so must the served contributions (against the library's
+own path attributions), which with their bias must add up to the served score."""
 
 from __future__ import annotations
 
@@ -22,10 +24,14 @@ class CertificationResult:
     max_abs_diff: float
     tolerance: float
     reference: str
+    explanation_max_abs_diff: float | None = None  # served contributions against the library's own
+    explanation_sum_diff: float | None = None  # contributions + bias against the served score
 
     @property
     def passed(self) -> bool:
-        return self.rows > 0 and self.max_abs_diff <= self.tolerance
+        explained = self.explanation_max_abs_diff is None or (
+            self.explanation_max_abs_diff <= self.tolerance and (self.explanation_sum_diff or 0.0) <= self.tolerance)
+        return self.rows > 0 and self.max_abs_diff <= self.tolerance and explained
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"passed": self.passed}
@@ -43,4 +49,19 @@ def certify(bundle: str | Path | OpenedBundle, runtime: str | None = None,
     diff = float(np.max(np.abs(got - expected))) if len(expected) else float("inf")
     if not np.all(np.isfinite(got)):
         diff = float("inf")
-    return CertificationResult(served.kind, len(expected), diff, tolerance, examples.get("reference", ""))
+    explained = _explanation_diffs(served, examples, got) if served.explainer is not None else (None, None)
+    return CertificationResult(served.kind, len(expected), diff, tolerance, examples.get("reference", ""), *explained)
+
+
+def _explanation_diffs(served: Any, examples: dict[str, Any], scores: np.ndarray) -> tuple[float, float]:
+    """(max |served - expected contribution|, max |score from contributions + bias - served score|);
+    infinite when the bundle lacks the expected contributions."""
+    expected = np.asarray(examples.get("expected_contributions") or [], dtype=np.float64)
+    X = served.features.transform_records(examples["rows"])
+    got = served.explainer.contributions(X).astype(np.float64)
+    if expected.shape != got.shape:
+        return float("inf"), float("inf")
+    total = got.sum(axis=1)
+    output = served.bundle.manifest["explanation"]["output"]
+    rebuilt = 1.0 / (1.0 + np.exp(-total)) if output == "log-odds" else total
+    return float(np.max(np.abs(got - expected))), float(np.max(np.abs(rebuilt - scores)))

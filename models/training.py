@@ -28,6 +28,7 @@ from models.certification import DEFAULT_TOLERANCE, certify
 from models.dataio import TIME_COLUMN
 from models.drift import drift_reference
 from models.errors import DataError, TrainingGateError
+from models.explain import EXPLAIN_MODEL, attribution_of
 from models.features import FeatureBuilder, columns_from_frame, epoch_seconds
 from models.metrics import best_f1_threshold, classification_report
 from models.quality import data_quality
@@ -199,12 +200,19 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
         # stand-ins for the PII fields (no real person in a bundle), scored by the training library itself
         domains = next((c["levels"] for c in features.categorical if c["name"] == "email_domain"), [])
         cert_rows = stand_in(detector, valid_part.iloc[cert_idx].reset_index(drop=True), domains)
-        cert_scores = fitted.native_scores(features.transform(columns_from_frame(cert_rows)))
+        X_cert = features.transform(columns_from_frame(cert_rows))
+        cert_scores = fitted.native_scores(X_cert)
+        attribution = attribution_of(fitted.estimator, len(names)) if recipe.flavour == "sklearn" else None
+        if attribution is not None:
+            (staged / EXPLAIN_MODEL).write_bytes(attribution.to_onnx())
         (staged / CERTIFICATION).write_text(dumps({
             "reference": f"{recipe.flavour} {fitted.native_method}",
             "identities": "stand-ins: no PII of a real applicant (models.stand_ins)",
             "rows": [_json_record(r) for r in cert_rows[detector.field_names].to_dict(orient="records")],
             "expected_scores": [float(s) for s in cert_scores],
+            # the library's own path attributions (or linear terms) of the same rows, the bias last
+            **({"expected_contributions": attribution.contributions(X_cert).round(12).tolist()}
+               if attribution is not None else {}),
             "labels": [int(v) for v in y_valid[cert_idx]],
         }))
         manifest = {
@@ -240,6 +248,8 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
             # a strategy matching the champion's review and decline rates is derived from at registration
             "score_quantiles": {"window": "validation", "levels": QUANTILE_LEVELS, "scores": [
                 float(s) for s in np.quantile(np.asarray(valid_scores, dtype=float), QUANTILE_LEVELS)]},
+            "explanation": {"method": attribution.method, "output": attribution.output, "file": EXPLAIN_MODEL,
+                            "top": 3} if attribution is not None else None,
             # per age band and region: what governance reviews for bias before the model decides anything
             "fairness": _validation_fairness(detector, valid_part, valid_scores, y_valid),
         }

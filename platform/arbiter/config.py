@@ -43,6 +43,9 @@ class Settings(BaseSettings):
                                                                         "bands and regions (0: no fairness gate)")
     publish: bool = Field(True, description="publish every scored application (recording and shadow mode); "
                                             "false only to measure the gateway without them")
+    explanations: bool = Field(True, description="add each model decision's explanation (the inputs that pushed "
+                                                  "the score up most) to the response; false only to measure "
+                                                  "the gateway without them")
     evidence: bool = Field(True, description="count decisions, shadow scores and labels in the evidence aggregates "
                                              "as they are stored; false only to measure the workers without them")
     retention: str = Field("13mo", pattern=r"^\d+\s*(mo|months?)?$",

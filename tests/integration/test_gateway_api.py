@@ -60,10 +60,13 @@ def test_score_returns_the_contract_shape(client: TestClient, rf_bundle: Path) -
     r = client.post("/v1/detectors/card-transactions/score", json={"application_id": "a-1", "data": row})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"application_id", "detector", "score", "decision", "reasons", "model",
+    assert set(body) == {"application_id", "detector", "score", "decision", "reasons", "explanation", "model",
                          "strategy_version", "rules_version", "elapsed_ms"}
     assert body["application_id"] == "a-1" and body["detector"] == "card-transactions"
     assert 0.0 <= body["score"] <= 1.0 and body["decision"] in ("approve", "review", "decline")
+    assert body["explanation"] and len(body["explanation"]) <= 3  # the inputs that pushed the score up most
+    assert all(set(e) == {"feature", "contribution", "text"} and e["contribution"] > 0 for e in body["explanation"])
+    assert body["explanation"][0]["text"].endswith("raised the fraud score")
     assert body["model"] == {"id": "card-transactions-rf.v1", "name": "card-transactions-rf", "version": 1}
     assert body["strategy_version"] == 1 and body["elapsed_ms"] > 0
     # the served score is the certified one
@@ -80,6 +83,8 @@ def test_rule_hit_decides_without_the_model(client: TestClient, app_logreg_bundl
     body = r.json()
     assert body["decision"] == "decline" and body["reasons"] == ["rule:known-fraud-email"]
     assert body["score"] is None and body["model"] is None and body["rules_version"] == 2
+    assert body["explanation"] == [{"feature": "rule:known-fraud-email", "contribution": None,
+                                    "text": "emails confirmed fraudulent in the past"}]  # a rule's description
 
 
 def test_no_champion_is_503_and_readyz_says_why(client: TestClient, rf_bundle: Path) -> None:

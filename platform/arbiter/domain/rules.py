@@ -102,6 +102,10 @@ class RuleHit:
     type: str
 
 
+HIT_TEXTS = {"email": "email address on a deny list", "ssn": "SSN on a deny list", "device": "device on a deny list",
+             "email_domain": "email domain on a watch list", "ip_range": "IP address in a listed network"}
+
+
 @dataclass
 class CompiledRules:
     """A rule set ready to evaluate in microseconds."""
@@ -110,12 +114,14 @@ class CompiledRules:
     hashed: list[tuple[str, str, str, frozenset[str]]] = field(default_factory=list)
     domains: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
     networks: list[tuple[str, str, list[Any]]] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # rule id -> what a person reads
 
     @classmethod
     def compile(cls, version: int, body: Mapping[str, Any]) -> CompiledRules:
         compiled = cls(version)
         for rule in body.get("rules", []):
             values = rule["values"]
+            compiled.texts[rule["id"]] = rule.get("description") or HIT_TEXTS.get(rule["type"], f"rule {rule['id']}")
             if rule["type"] in HASHED_TYPES:
                 compiled.hashed.append((rule["id"], rule["action"], rule["type"], frozenset(values)))
             elif rule["type"] == "email_domain":

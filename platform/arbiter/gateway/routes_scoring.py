@@ -29,7 +29,8 @@ SCORE_OPERATION = {
         "schema": {"type": "object", "required": ["data"], "properties": {
             "application_id": {"type": "string", "maxLength": 128}, "data": {"type": "object"}}},
         "example": SCORE_EXAMPLE}}},
-    "responses": {"200": {"description": "application_id, detector, score, decision, reasons, model, "
+    "responses": {"200": {"description": "application_id, detector, score, decision, reasons, explanation "
+                                         "([{feature, contribution, text}] for a model's decision), model, "
                                          "strategy_version, rules_version, elapsed_ms"},
                   **{code: {"description": what} for code, what in (
                       ("401", "a valid X-API-Key is required"), ("404", "unknown detector"),

@@ -93,6 +93,11 @@ def register_bundle(platform: Platform, source: str | Path, *, actor: str = "cli
         result = certify(source, tolerance=tolerance, identity_key=platform.identity_key)
     except BundleError as exc:
         raise RegistrationError(f"refused: {exc}") from None
+    if not result.passed and result.max_abs_diff <= tolerance:  # the scores agree, the explanations do not
+        raise RegistrationError(
+            f"refused: certification failed: the served explanations differ from {result.reference}'s own path "
+            f"attributions by up to {result.explanation_max_abs_diff:.3g}, and contributions plus bias from the "
+            f"score by up to {result.explanation_sum_diff:.3g}, on {result.rows} rows (tolerance {tolerance:g})")
     if not result.passed:
         raise RegistrationError(
             f"refused: certification failed: {result.runtime} scores differ from {result.reference} by up to "

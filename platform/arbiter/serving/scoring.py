@@ -62,9 +62,11 @@ def new_application_id() -> str:
 class Scorer:
     """Scores applications for a detector with the snapshot in force when the call starts."""
 
-    def __init__(self, state: ServingState, hasher: PiiHasher, sink: Sink | None = None) -> None:
+    def __init__(self, state: ServingState, hasher: PiiHasher, sink: Sink | None = None, explain: bool = True
+                 ) -> None:
         self.state = state
         self.hasher = hasher
+        self.explain = explain  # ARBITER_EXPLANATIONS: off only to measure the gateway without them
         self.sink = sink  # receives (detector, clean records, results) for recording / fan-out
 
     def detector_state(self, detector: str) -> DetectorState:
@@ -92,17 +94,23 @@ class Scorer:
             hits = state.rules.evaluate(record, self.hasher) if state.rules else []
             if hits:
                 results[i] = self._result(state, applications[i], None, hits[0].action,
-                                          [f"rule:{h.rule_id}" for h in hits], with_model=False)
+                                          [f"rule:{h.rule_id}" for h in hits], with_model=False,
+                                          explanation=[{"feature": f"rule:{h.rule_id}", "contribution": None,
+                                                        "text": state.rules.texts.get(h.rule_id, h.rule_id)}
+                                                       for h in hits])
             else:
                 to_score.append(i)
         if to_score:
             if state.champion is None:
                 raise NoChampionError(f"no champion model is loaded for {detector!r}; promote one first")
-            scores = state.champion.runtime.score_records([records[i] for i in to_score])
-            for i, score in zip(to_score, scores, strict=True):
+            runtime, chosen = state.champion.runtime, [records[i] for i in to_score]
+            scores, explained = runtime.score_and_explain(chosen) if self.explain else \
+                (runtime.score_records(chosen), None)
+            for n, (i, score) in enumerate(zip(to_score, scores, strict=True)):
                 decision = state.strategy.decide(float(score))
                 results[i] = self._result(state, applications[i], float(score), decision,
-                                          [_score_reason(float(score), decision, state)], with_model=True)
+                                          [_score_reason(float(score), decision, state)], with_model=True,
+                                          explanation=explained[n] if explained is not None else [])
         elapsed = round((time.perf_counter() - started) * 1e3, 3)
         for result in results:  # every slot is filled: by a rule hit or by the champion
             result["elapsed_ms"] = elapsed
@@ -111,7 +119,8 @@ class Scorer:
         return results
 
     def _result(self, state: DetectorState, app: Application, score: float | None, decision: str,
-                reasons: list[str], *, with_model: bool) -> dict[str, Any]:
+                reasons: list[str], *, with_model: bool, explanation: list[dict[str, Any]] | None = None
+                ) -> dict[str, Any]:
         champion = state.champion
         model = {"id": champion.model_id, "name": champion.name, "version": champion.version} \
             if with_model and champion else None
@@ -121,6 +130,7 @@ class Scorer:
             "score": score,
             "decision": decision,
             "reasons": reasons,
+            "explanation": explanation or [],  # the inputs that pushed the score up most (models/explain.py)
             "model": model,
             "strategy_version": state.strategy.version,
             "rules_version": state.rules.version,

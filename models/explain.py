@@ -1,0 +1,281 @@
+"""Per-decision explanations: each feature's contribution to a model's raw output, as an ONNX graph
+built at training beside the model, so serving gets them from one more onnxruntime call.
+
+- Tree ensembles (`rf`, `hgb`): path attribution (Saabas; SHAP's approximate tree explainer). Along a
+  row's path in a tree, each split moves the expected output from its node's value to its child's;
+  the move is credited to the split's feature. The root's value is the bias. Summed over the trees
+  (`rf`: averaged), contributions plus bias equal the model's raw output: the probability for a
+  forest, the log-odds for boosting. Per leaf the contributions are fixed, so the attribution is
+  itself a tree ensemble with the model's splits and one value per feature in each leaf: an ONNX
+  `TreeEnsembleRegressor` with `n_features + 1` targets (the last one the bias).
+  A node's value: a forest tree's class-1 share (`tree_.value`, as treeinterpreter reads it); a
+  boosting tree's leaf values averaged by the training rows under the node (`count`).
+- Linear (`logreg`): coefficient x (value - training mean), on the standardised scale the model
+  fits, the intercept as bias: a `Sub`, a `Mul` and a `Concat`.
+
+`Attribution.contributions` is the reference, computed from the training library's own
+structures (its own leaf assignment for a forest), against which registration certifies the graph.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+EXPLAIN_MODEL = "explain.onnx"
+OPSET = [helper.make_opsetid("", 18), helper.make_opsetid("ai.onnx.ml", 3)]
+
+
+@dataclass
+class _Tree:
+    """One tree, flattened: children -1 at leaves; `value` per node; output scaled by `scale`."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    scale: float
+    leaves: dict[int, np.ndarray] = field(default_factory=dict)  # leaf -> contributions (+ bias last)
+
+    def attribute(self, n_features: int) -> None:
+        stack = [(0, np.zeros(n_features + 1))]
+        while stack:
+            node, acc = stack.pop()
+            if self.left[node] < 0:
+                vector = acc.copy()
+                vector[n_features] = self.value[0]
+                self.leaves[node] = vector * self.scale
+                continue
+            for child in (self.left[node], self.right[node]):
+                moved = acc.copy()
+                moved[self.feature[node]] += self.value[child] - self.value[node]
+                stack.append((int(child), moved))
+
+    def route(self, X: np.ndarray) -> np.ndarray:
+        """The leaf each row reaches (x <= threshold goes left), in float64 as the library compares."""
+        node = np.zeros(len(X), dtype=np.int64)
+        active = self.left[node] >= 0
+        while active.any():
+            rows = np.nonzero(active)[0]
+            at = node[rows]
+            go_left = X[rows, self.feature[at]] <= self.threshold[at]
+            node[rows] = np.where(go_left, self.left[at], self.right[at])
+            active = self.left[node] >= 0
+        return node
+
+
+@dataclass
+class Attribution:
+    """How a fitted model's raw output splits over its features; `method` and `output` say what."""
+
+    method: str
+    output: str  # "probability" or "log-odds"
+    n_features: int
+    trees: list[_Tree] | None = None
+    base: float = 0.0
+    forest: Any = None  # a RandomForestClassifier: its own `apply` routes the reference
+    linear: tuple[np.ndarray, np.ndarray, float] | None = None  # weights, means, intercept
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """Reference contributions, `(rows, n_features + 1)`, the bias last."""
+        X64 = np.asarray(X, dtype=np.float32).astype(np.float64)
+        if self.linear is not None:
+            weights, means, intercept = self.linear
+            out = np.empty((len(X64), self.n_features + 1))
+            out[:, :-1] = (X64 - means) * weights
+            out[:, -1] = intercept
+            return out
+        assert self.trees is not None
+        out = np.zeros((len(X64), self.n_features + 1))
+        leaves = self.forest.apply(np.asarray(X, dtype=np.float32)) if self.forest is not None else None
+        for t, tree in enumerate(self.trees):
+            reached = leaves[:, t] if leaves is not None else tree.route(X64)
+            out += np.stack([tree.leaves[int(leaf)] for leaf in reached])
+        out[:, -1] += self.base
+        return out
+
+    def to_onnx(self) -> bytes:
+        """The graph: float32 features `X` in, `contributions` `(rows, n_features + 1)` out."""
+        X = helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, self.n_features])
+        Y = helper.make_tensor_value_info("contributions", TensorProto.FLOAT, [None, self.n_features + 1])
+        nodes = self._linear_nodes() if self.linear is not None else self._tree_nodes()
+        initializers = self._linear_initializers() if self.linear is not None else []
+        graph = helper.make_graph(nodes, "explain", [X], [Y], initializer=initializers)
+        model = helper.make_model(graph, opset_imports=OPSET, producer_name="arbiter")
+        onnx.checker.check_model(model)
+        return model.SerializeToString()
+
+    def _tree_nodes(self) -> list[onnx.NodeProto]:
+        assert self.trees is not None
+        attrs: dict[str, list[Any]] = {k: [] for k in (
+            "nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values", "nodes_modes",
+            "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
+            "target_treeids", "target_nodeids", "target_ids", "target_weights")}
+        for t, tree in enumerate(self.trees):
+            for node in range(len(tree.left)):
+                leaf = tree.left[node] < 0
+                attrs["nodes_treeids"].append(t)
+                attrs["nodes_nodeids"].append(node)
+                attrs["nodes_featureids"].append(0 if leaf else int(tree.feature[node]))
+                attrs["nodes_values"].append(0.0 if leaf else float(tree.threshold[node]))
+                attrs["nodes_modes"].append("LEAF" if leaf else "BRANCH_LEQ")
+                attrs["nodes_truenodeids"].append(0 if leaf else int(tree.left[node]))
+                attrs["nodes_falsenodeids"].append(0 if leaf else int(tree.right[node]))
+                attrs["nodes_missing_value_tracks_true"].append(0)
+                if leaf:
+                    for target, weight in enumerate(tree.leaves[node]):
+                        if weight != 0.0:
+                            attrs["target_treeids"].append(t)
+                            attrs["target_nodeids"].append(node)
+                            attrs["target_ids"].append(target)
+                            attrs["target_weights"].append(float(weight))
+        # thresholds, weights and the sum in double, as the library compares and adds (float32 would
+        # lose 1e-5 over a few hundred boosting trees)
+        doubles = {f"{name}_as_tensor": helper.make_tensor(f"{name}_as_tensor", TensorProto.DOUBLE,
+                                                            [len(attrs[name])], attrs.pop(name))
+                   for name in ("nodes_values", "target_weights")}
+        bases = [0.0] * self.n_features + [self.base]
+        doubles["base_values_as_tensor"] = helper.make_tensor("base_values_as_tensor", TensorProto.DOUBLE,
+                                                              [len(bases)], bases)
+        return [helper.make_node("Cast", ["X"], ["X64"], to=TensorProto.DOUBLE),
+                helper.make_node("TreeEnsembleRegressor", ["X64"], ["contributions"], domain="ai.onnx.ml",
+                                 n_targets=self.n_features + 1, aggregate_function="SUM", post_transform="NONE",
+                                 **attrs, **doubles)]
+
+    def _linear_nodes(self) -> list[onnx.NodeProto]:
+        return [helper.make_node("Sub", ["X", "means"], ["centred"]),
+                helper.make_node("Mul", ["centred", "weights"], ["parts"]),
+                helper.make_node("Shape", ["X"], ["shape"]),
+                helper.make_node("Slice", ["shape", "zero", "one"], ["rows"]),
+                helper.make_node("Concat", ["rows", "one"], ["bias_shape"], axis=0),
+                helper.make_node("Expand", ["intercept", "bias_shape"], ["bias"]),
+                helper.make_node("Concat", ["parts", "bias"], ["contributions"], axis=1)]
+
+    def _linear_initializers(self) -> list[onnx.TensorProto]:
+        assert self.linear is not None
+        weights, means, intercept = self.linear
+        return [helper.make_tensor("means", TensorProto.FLOAT, [self.n_features], means.astype(np.float32)),
+                helper.make_tensor("weights", TensorProto.FLOAT, [self.n_features], weights.astype(np.float32)),
+                helper.make_tensor("intercept", TensorProto.FLOAT, [1, 1], [float(intercept)]),
+                helper.make_tensor("zero", TensorProto.INT64, [1], [0]),
+                helper.make_tensor("one", TensorProto.INT64, [1], [1])]
+
+
+def attribution_of(estimator: Any, n_features: int) -> Attribution | None:
+    """The attribution of a fitted scikit-learn model (None: no such method for it here)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, RandomForestClassifier):
+        trees = []
+        for member in estimator.estimators_:
+            t = member.tree_
+            share = t.value[:, 0, :] / np.maximum(t.value[:, 0, :].sum(axis=1, keepdims=True), 1e-300)
+            trees.append(_Tree(t.feature.astype(np.int64), t.threshold.astype(np.float64),
+                               t.children_left.astype(np.int64), t.children_right.astype(np.int64),
+                               share[:, 1].astype(np.float64), 1.0 / len(estimator.estimators_)))
+        return _attributed(Attribution("path attribution (Saabas), averaged over the forest's trees",
+                                       "probability", n_features, trees=trees, forest=estimator))
+    if isinstance(estimator, HistGradientBoostingClassifier) and estimator.n_trees_per_iteration_ == 1:
+        trees = [_boosted_tree(predictors[0].nodes) for predictors in estimator._predictors]
+        return _attributed(Attribution("path attribution (Saabas), summed over the boosting iterations",
+                                       "log-odds", n_features, trees=trees,
+                                       base=float(np.ravel(estimator._baseline_prediction)[0])))
+    if isinstance(estimator, Pipeline) and [name for name, _ in estimator.steps] == ["scale", "logreg"]:
+        scaler, logreg = estimator.named_steps["scale"], estimator.named_steps["logreg"]
+        weights = logreg.coef_[0] / scaler.scale_
+        return Attribution("coefficient x (value - training mean)", "log-odds", n_features,
+                           linear=(weights, scaler.mean_.astype(np.float64), float(logreg.intercept_[0])))
+    return None
+
+
+def _boosted_tree(nodes: np.ndarray) -> _Tree:
+    leaf = nodes["is_leaf"].astype(bool)
+    left = np.where(leaf, -1, nodes["left"].astype(np.int64))
+    right = np.where(leaf, -1, nodes["right"].astype(np.int64))
+    value = nodes["value"].astype(np.float64).copy()
+    count = nodes["count"].astype(np.float64)
+    for node in np.argsort(-nodes["depth"], kind="stable"):  # children before parents
+        if not leaf[node]:
+            total = max(count[left[node]] + count[right[node]], 1.0)
+            value[node] = (count[left[node]] * value[left[node]] + count[right[node]] * value[right[node]]) / total
+    return _Tree(nodes["feature_idx"].astype(np.int64), nodes["num_threshold"].astype(np.float64), left, right,
+                 value, 1.0)
+
+
+def _attributed(attribution: Attribution) -> Attribution:
+    for tree in attribution.trees or []:
+        tree.attribute(attribution.n_features)
+    return attribution
+
+
+# ---- serving: the graph, grouped by input, in words ----------------------------------------------
+
+LABELS = {  # what a derived or raw feature speaks of, for a person (never its value)
+    "email_domain": "email domain",
+    "zip_ip_distance_km": "distance between the stated zip code and the IP's location",
+    "ssn_reuse": "SSN used in other applications",
+    "device_reuse": "device used in other applications",
+    "age_years": "applicant's age",
+    "hour_of_day": "time of day",
+    "income": "stated income",
+    "requested_limit": "requested credit limit",
+    "employment": "employment status",
+    "channel": "application channel",
+    "Amount": "transaction amount",
+    "Time": "time of the transaction",
+}
+
+
+def source_of(feature: str) -> str:
+    """The input a model feature comes from: `channel=web` and `income__missing` speak of `channel`, `income`."""
+    return feature.split("=", 1)[0].removesuffix("__missing")
+
+
+def label_of(source: str) -> str:
+    if source in LABELS:
+        return LABELS[source]
+    if source[:1] == "V" and source[1:].isdigit():
+        return f"anonymised transaction component {source}"
+    return source.replace("_", " ")
+
+
+class Explainer:
+    """The bundle's contribution graph, and how its columns group into inputs a person knows."""
+
+    def __init__(self, graph: bytes | str, feature_names: list[str], top: int = 3) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
+        self.session = ort.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
+        self.top = top
+        self.sources = list(dict.fromkeys(source_of(n) for n in feature_names))
+        index = {s: i for i, s in enumerate(self.sources)}
+        self.group_of = [index[source_of(n)] for n in feature_names]  # feature column -> its input
+        self.texts = [f"{label_of(s)} raised the fraud score" for s in self.sources]
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """Per feature (and the bias, last) for a float32 feature matrix."""
+        return self.session.run(None, {"X": np.ascontiguousarray(X, dtype=np.float32)})[0]
+
+    def explain(self, contributions: np.ndarray, top: int | None = None) -> list[list[dict[str, Any]]]:
+        """Per row, the inputs that pushed the score up most, strongest first (at most `top`).
+        Plain Python over a row's few dozen floats: cheaper than numpy's per-call overhead for the
+        gateway's one application."""
+        k = self.top if top is None else top
+        out = []
+        for row in contributions.tolist():
+            totals = [0.0] * len(self.sources)
+            for group, value in zip(self.group_of, row, strict=False):  # the bias, last, has no group
+                totals[group] += value
+            best = heapq.nlargest(k, ((v, i) for i, v in enumerate(totals) if v > 0))
+            out.append([{"feature": self.sources[i], "contribution": round(v, 6), "text": self.texts[i]}
+                        for v, i in best])
+        return out
