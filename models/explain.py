@@ -20,6 +20,7 @@ structures (its own leaf assignment for a forest), against which registration ce
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -279,3 +280,12 @@ class Explainer:
             out.append([{"feature": self.sources[i], "contribution": round(v, 6), "text": self.texts[i]}
                         for v, i in best])
         return out
+
+
+def as_pairs(explanation: Sequence[Any] | None) -> list[list[Any]] | None:
+    """An explanation as stored and published: [feature, contribution] pairs (the texts follow from
+    the features: `label_of`); None when a rule decided or the model has no contribution graph.
+    Takes the response's form (dicts) or pairs already."""
+    pairs = [[e["feature"], e["contribution"]] if isinstance(e, dict) else list(e) for e in explanation or ()]
+    pairs = [p for p in pairs if p[1] is not None]
+    return pairs or None

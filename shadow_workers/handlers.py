@@ -32,6 +32,7 @@ from arbiter.store.records_repo import (
     stored_at_another_moment,
 )
 from models.detectors import DETECTORS, Detector
+from models.explain import as_pairs
 from models.runtimes import Runtime
 from models.segments import segment_pairs, segments_of
 from models.validation import validate_record
@@ -151,12 +152,15 @@ class ChallengerHandler:
                    for message, clean in decode_delivery(self.codec, delivery, self.detector, prepared)]
         if not decoded:
             return prepared
+        explained: list[Any] = [None] * len(decoded)
         try:
-            scores = list(self.runtime.score_records([clean for _, _, clean in decoded]))
+            vector, explanations = self.runtime.score_and_explain([clean for _, _, clean in decoded])
+            scores = list(vector)
+            explained = explanations if explanations is not None else explained
         except Exception:  # one bad record spoils the vector call: score one by one to find it
             scores = [self._score_one(clean) for _, _, clean in decoded]
         strategy, now = self.strategy, datetime.now(UTC)
-        for (delivery, message, clean), score in zip(decoded, scores, strict=True):
+        for (delivery, message, clean), score, explanation in zip(decoded, scores, explained, strict=True):
             if isinstance(score, Exception):
                 prepared.failures.append(Failure(delivery, f"scoring failed: {type(score).__name__}: {score}",
                                                  True, message))
@@ -168,7 +172,7 @@ class ChallengerHandler:
             row = {"application_id": message.application_id, "model_id": self.model_id,
                    "detector": self.detector.name, "score": value, "decision": strategy.decide(value),
                    "strategy_version": strategy.version, "published_at": message.published_at, "scored_at": now,
-                   "received_at": message.received_at}
+                   "received_at": message.received_at, "explanation": as_pairs(explanation)}
             mine, champion = self._evidence(message, clean, row)
             row |= {"champion_id": champion.model_id if champion else None,
                     "champion_score": champion.score if champion else None,

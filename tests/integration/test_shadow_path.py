@@ -60,7 +60,17 @@ def test_every_application_is_decided_once_and_shadowed_by_every_challenger(rig:
             "SELECT model_id, review_threshold, decline_threshold FROM model_strategies s WHERE version = "
             "(SELECT MAX(version) FROM model_strategies WHERE model_id = s.model_id)"))}
         stored = conn.execute(text("SELECT model_id, score, decision FROM shadow_scores")).all()
+        explained = dict(conn.execute(text("SELECT model_id, count(explanation) FROM shadow_scores GROUP BY 1")).all())
+        champion_explained = conn.execute(text("SELECT explanation FROM decisions WHERE explanation IS NOT NULL")
+                                          ).scalars().all()
+        rule_explained = conn.execute(text("SELECT count(explanation) FROM decisions WHERE model_id IS NULL")).scalar()
     assert decided.get(False, 0) > 0 and sum(decided.values()) == N  # champion scores, plus rule hits
+    # explanations stored with the champion's decisions and the shadow scores of models that explain
+    assert champion_explained and rule_explained == 0
+    assert all(isinstance(f, str) and c > 0 for e in champion_explained for f, c in e)
+    recipes = {m: m.split("-", 2)[-1].rsplit(".", 1)[0] for m in rig.challengers}
+    assert {recipes[m]: n > 0 for m, n in explained.items()} == {"logreg": True, "hgb": True,
+                                                                 "isolation-forest": False}
     assert versions == {m: 2 if m == own else 1 for m in rig.challengers}
     assert thresholds[own] == (0.3, 0.6)
     for model_id, score, decision in stored:

@@ -17,6 +17,7 @@ from typing import Any
 from arbiter.domain.errors import Invalid, NotFound, Unavailable
 from arbiter.domain.pii import PiiHasher
 from arbiter.serving.state import DetectorState, ServingState
+from models.explain import as_pairs
 from models.validation import validate_record
 
 
@@ -114,8 +115,9 @@ class Scorer:
         elapsed = round((time.perf_counter() - started) * 1e3, 3)
         for result in results:  # every slot is filled: by a rule hit or by the champion
             result["elapsed_ms"] = elapsed
-        if self.sink is not None:
-            self.sink(detector, records, results)
+        if self.sink is not None:  # what is recorded: explanations as pairs (texts cost the publisher, not the reader)
+            self.sink(detector, records, [r | {"explanation": as_pairs(r["explanation"])} if r["explanation"] else r
+                                          for r in results])
         return results
 
     def _result(self, state: DetectorState, app: Application, score: float | None, decision: str,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from arbiter.domain.evidence import Scored, day_of, utc
 from arbiter.domain.pii import PiiHasher
 from arbiter.store import tables
+from models.explain import as_pairs
 from models.schema import Detector
 from models.segments import segment_pairs, segments_of
 
@@ -112,7 +113,8 @@ def record_decisions(session: Session, detector: Detector, hasher: PiiHasher, re
         "application_id": r["application_id"], "detector": detector.name,
         "model_id": (r.get("model") or {}).get("id"), "score": r.get("score"), "decision": r["decision"],
         "reasons": list(r["reasons"]), "strategy_version": r.get("strategy_version"),
-        "rules_version": r.get("rules_version"), "elapsed_ms": r.get("elapsed_ms"), "decided_at": at}
+        "rules_version": r.get("rules_version"), "elapsed_ms": r.get("elapsed_ms"), "decided_at": at,
+        "explanation": as_pairs(r.get("explanation"))}
         for r, at in zip(results, moments, strict=True)), "application_id")
     arrived = {a["application_id"]: a for a in applications}
     decisions = [d for d in decisions if d["application_id"] in arrived]  # not one sent again later

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
+NullableJson = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")  # None: SQL NULL
 MODEL_STATUSES = ("registered", "shadow", "champion", "retired")
 DECISIONS = ("approve", "review", "decline")
 
@@ -258,6 +259,9 @@ class Decision(Base):
     elapsed_ms: Mapped[float | None] = mapped_column(Float)
     decided_at: Mapped[datetime] = mapped_column(default=utcnow, primary_key=True,
                                                  doc="when the application arrived (the partition key)")
+    explanation: Mapped[list[Any] | None] = mapped_column(
+        NullableJson, doc="[feature, contribution] pairs, strongest first (models/explain.py); NULL for a rule's "
+                          "decision")
 
 
 class ShadowScore(Base):
@@ -284,6 +288,8 @@ class ShadowScore(Base):
     champion_id: Mapped[str | None] = mapped_column(String(160))
     champion_score: Mapped[float | None] = mapped_column(Float)
     champion_decision: Mapped[str | None] = mapped_column(String(16))
+    explanation: Mapped[list[Any] | None] = mapped_column(NullableJson, doc="[feature, contribution] pairs, "
+                                                                             "strongest first")
 
 
 class Outcome(Base):
