@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(None, description="bearer token for /admin/*")
     token: SecretStr | None = Field(None, description="the principal's token the command line acts with "
                                                       "(arbiter principals add); unset: recorded as cli:<os user>")
+    served_detectors: str | None = Field(None, description="comma-separated detectors this deployment serves: "
+                                                           "/readyz needs a champion for these only (default: all)")
     api_keys: str | None = Field(None, description="comma-separated keys for /v1/*")
     pii_key: SecretStr | None = Field(None, description="HMAC key for PII before storage")
     certification_tolerance: float = Field(1e-5, gt=0, description="max |served - training score|")
@@ -62,6 +64,12 @@ class Settings(BaseSettings):
     @property
     def four_eyes(self) -> bool:
         return self.governance == "four-eyes"
+
+    @property
+    def served(self) -> frozenset[str] | None:
+        """The detectors /readyz requires a champion for (None: every declared one)."""
+        names = frozenset(n.strip() for n in (self.served_detectors or "").split(",") if n.strip())
+        return names or None
 
     @property
     def api_key_set(self) -> frozenset[str]:

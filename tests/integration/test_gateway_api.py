@@ -94,6 +94,17 @@ def test_no_champion_is_503_and_readyz_says_why(client: TestClient, rf_bundle: P
     assert ready.status_code == 503
     assert "no champion for card-transactions" in ready.json()["problems"]
     assert client.get("/healthz").json() == {"status": "ok"}
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    assert client.get("/readyz").json()["problems"] == ["no champion for card-applications"]
+    client.app.state.platform.settings.served_detectors = "card-transactions"  # a deployment serving one detector
+    try:
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"]["champions"]["card-applications"] is None
+        client.app.state.platform.settings.served_detectors = "card-transactions, card-loans"
+        assert client.get("/readyz").json()["problems"] == [
+            "ARBITER_SERVED_DETECTORS names an unknown detector 'card-loans'"]
+    finally:
+        client.app.state.platform.settings.served_detectors = None
 
 
 HOSTILE = [

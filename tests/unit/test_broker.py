@@ -157,3 +157,23 @@ def test_the_publisher_spools_while_the_broker_is_down_and_replays_when_it_retur
         publisher.close()
     assert len(broker.received) < 50  # grouped: fewer messages than applications
     assert ids() == {f"a-{i}" for i in range(50)}  # every one arrived (some possibly twice: at least once)
+
+
+def test_drops_under_overload_are_counted_each_and_logged_once_per_interval(caplog: pytest.LogCaptureFixture
+                                                                              ) -> None:
+    import logging
+
+    from arbiter.broker.publisher import DROPPED, DropLog
+
+    now = [1000.0]
+    drops = DropLog(every=10.0, clock=lambda: now[0])
+    before = DROPPED._value.get()
+    with caplog.at_level(logging.ERROR, logger="arbiter.broker.publisher"):
+        for _ in range(5000):  # thousands of refused calls within a second
+            drops(1)
+        now[0] += 10.0
+        drops(2)
+    lines = [r.getMessage() for r in caplog.records if "publish queue full" in r.getMessage()]
+    assert len(lines) == 2 and lines[0].startswith("publish queue full: 1 messages dropped")
+    assert lines[1].startswith("publish queue full: 5001 messages dropped")  # everything since the last line
+    assert DROPPED._value.get() - before == 5002  # the counter counts every one

@@ -44,10 +44,29 @@ SPOOL_LINGER = 0.1  # while the broker is away: gather for this long, so one fsy
 LIVE_LINGER = 0.025  # while connected: 25 ms of applications per confirmed publish (adds ~25 ms of shadow lag)
 
 
-def count_dropped(applications: int) -> None:
-    """Applications not published because the memory bound was reached: counted and logged, never silent."""
-    DROPPED.inc(applications)
-    log.error("publish queue full: %d messages dropped", applications)
+class DropLog:
+    """Dropped applications, logged at most once per `every` seconds with the count since the last
+    line: under overload a drop happens on every call, and a line per call would flood the logs (the
+    counter `arbiter_publish_dropped_total` still counts each one)."""
+
+    def __init__(self, every: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every, self.clock = every, clock
+        self._lock = threading.Lock()
+        self._unlogged, self._last = 0, float("-inf")
+
+    def __call__(self, applications: int) -> None:
+        DROPPED.inc(applications)
+        now = self.clock()
+        with self._lock:
+            self._unlogged += applications
+            if now - self._last < self.every:
+                return
+            dropped, self._unlogged, self._last = self._unlogged, 0, now
+        log.error("publish queue full: %d messages dropped since the last such line (at most one every %g s; "
+                  "arbiter_publish_dropped_total counts them all)", dropped, self.every)
+
+
+count_dropped = DropLog()  # applications not published because the memory bound was reached: never silent
 
 
 class Publisher:

@@ -19,7 +19,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request, response: Response) -> dict[str, Any]:
-    """Ready when the database answers, every detector has a champion loaded and no bundle was refused
+    """Ready when the database answers, every served detector (ARBITER_SERVED_DETECTORS; all by
+    default) has a champion loaded and no bundle was refused
     for not matching its registration (an incident: the last good champion still serves); the broker
     is reported."""
     platform, state = request.app.state.platform, request.app.state.serving
@@ -29,7 +30,11 @@ def readyz(request: Request, response: Response) -> dict[str, Any]:
     checks["state_error"] = state.last_error
     checks["broker"] = request.app.state.fanout.status()  # reported, never a reason to refuse traffic
     problems = [] if checks["database"] == "ok" else ["database unreachable"]
-    problems += [f"no champion for {name}" for name, model in champions.items() if model is None]
+    served = platform.settings.served  # ARBITER_SERVED_DETECTORS: the others need no champion here
+    problems += [f"no champion for {name}" for name, model in champions.items()
+                 if model is None and (served is None or name in served)]
+    problems += [f"ARBITER_SERVED_DETECTORS names an unknown detector {name!r}"
+                 for name in sorted((served or set()) - set(champions)) if champions]
     problems += [f"refused the bundle of {model}: it does not match its registered digest" for model in state.refused]
     if not champions:
         problems.append("serving state not loaded yet")
