@@ -11,7 +11,11 @@ COPY models ./models
 COPY shadow_workers ./shadow_workers
 COPY migrations ./migrations
 RUN pip install .
-RUN useradd --create-home arbiter && mkdir -p /var/lib/arbiter && chown arbiter /var/lib/arbiter
+# the registry and spool directories exist in the image, owned by the service user: a volume mounted
+# on them starts with this ownership, so registration and spooling can write (a root-owned mount could not)
+RUN useradd --create-home arbiter \
+    && mkdir -p /var/lib/arbiter/registry /var/lib/arbiter/spool \
+    && chown -R arbiter:arbiter /var/lib/arbiter
 USER arbiter
 ENV ARBITER_REGISTRY_DIR=/var/lib/arbiter/registry ARBITER_SPOOL_DIR=/var/lib/arbiter/spool
 ENTRYPOINT ["arbiter"]

@@ -49,3 +49,19 @@ def test_env_example_names_every_secret_the_compose_file_requires() -> None:
     example = (REPO / ".env.example").read_text()
     for name in ("ARBITER_PII_KEY", "ARBITER_ADMIN_TOKEN", "ARBITER_MESSAGE_KEY"):
         assert f"${{{name}:?" in compose_text and f"{name}=" in example
+
+
+def test_the_image_creates_the_mounted_directories_owned_by_its_user() -> None:
+    """A volume mounted on a directory the image lacks is root-owned: the `arbiter` user could not
+    register bundles or spool messages there."""
+    lines = " ".join((REPO / "Dockerfile").read_text().replace("\\\n", " ").split())
+    env = next(line for line in (REPO / "Dockerfile").read_text().splitlines() if "ARBITER_REGISTRY_DIR=" in line)
+    dirs = dict(part.split("=", 1) for part in env.split()[1:])
+    made = lines.split("mkdir -p ", 1)[1].split("&&", 1)[0].split()
+    assert set(dirs.values()) == {"/var/lib/arbiter/registry", "/var/lib/arbiter/spool"} <= set(made)
+    assert "chown -R arbiter:arbiter /var/lib/arbiter" in lines
+    assert lines.index("chown -R arbiter:arbiter") < lines.index("USER arbiter")
+    mounted = {v.split(":")[-1] for service in _compose()["services"].values() for v in service.get("volumes", [])
+               if "/var/lib/arbiter" in v}
+    assert mounted <= set(made)  # every mount point the compose file uses exists in the image
+
