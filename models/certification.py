@@ -13,6 +13,7 @@ import numpy as np
 
 from models.bundle import CERTIFICATION
 from models.runtimes import OpenedBundle, load_runtime, open_bundle
+from models.scoring import to_score
 
 DEFAULT_TOLERANCE = 1e-5
 
@@ -53,6 +54,17 @@ def certify(bundle: str | Path | OpenedBundle, runtime: str | None = None,
     return CertificationResult(served.kind, len(expected), diff, tolerance, examples.get("reference", ""), *explained)
 
 
+def score_from_contributions(total: np.ndarray, manifest: dict[str, Any]) -> np.ndarray:
+    """The score that contributions plus bias (`total`, per row) stand for: a probability as is,
+    log-odds through the logistic, an outlier's distance ratio through the bundle's score transform."""
+    output = manifest["explanation"]["output"]
+    if output == "log-odds":
+        return 1.0 / (1.0 + np.exp(-total))
+    if output == "distance ratio":
+        return to_score(total, manifest["serving"]["score_transform"])
+    return total
+
+
 def _explanation_diffs(served: Any, examples: dict[str, Any], scores: np.ndarray) -> tuple[float, float]:
     """(max |served - expected contribution|, max |score from contributions + bias - served score|);
     infinite when the bundle lacks the expected contributions."""
@@ -62,6 +74,5 @@ def _explanation_diffs(served: Any, examples: dict[str, Any], scores: np.ndarray
     if expected.shape != got.shape:
         return float("inf"), float("inf")
     total = got.sum(axis=1)
-    output = served.bundle.manifest["explanation"]["output"]
-    rebuilt = 1.0 / (1.0 + np.exp(-total)) if output == "log-odds" else total
+    rebuilt = score_from_contributions(total, served.bundle.manifest)
     return float(np.max(np.abs(got - expected))), float(np.max(np.abs(rebuilt - scores)))

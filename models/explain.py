@@ -10,8 +10,14 @@ built at training beside the model, so serving gets them from one more onnxrunti
   `TreeEnsembleRegressor` with `n_features + 1` targets (the last one the bias).
   A node's value: a forest tree's class-1 share (`tree_.value`, as treeinterpreter reads it); a
   boosting tree's leaf values averaged by the training rows under the node (`count`).
-- Linear (`logreg`): coefficient x (value - training mean), on the standardised scale the model
-  fits, the intercept as bias: a `Sub`, a `Mul` and a `Concat`.
+  H2O's trees (`h2o-gbm`, `h2o-drf`) come from the MOJO (`models.recipes.h2o_onnx.mojo_attribution`):
+  a node's value is its children's weighted by the MOJO's node weights; H2O sends a row right when
+  value >= split (`BRANCH_LT` to the left), and a missing value the way the split learned.
+- Linear (`logreg`, `h2o-glm`): coefficient x (value - training mean), the bias the linear predictor
+  at the means: a `Sub`, a `Mul` and a `Concat`.
+- Outlier recipes: each standardised feature's share of the squared distance to the point's k-th
+  neighbour, times the distance ratio: computed by the model itself (a neighbour query has no ONNX
+  operator), certified against the training run's own values and the served score the same way.
 
 `Attribution.contributions` is the reference, computed from the training library's own
 structures (its own leaf assignment for a forest), against which registration certifies the graph.
@@ -20,7 +26,7 @@ structures (its own leaf assignment for a forest), against which registration ce
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +39,10 @@ OPSET = [helper.make_opsetid("", 18), helper.make_opsetid("ai.onnx.ml", 3)]
 
 
 @dataclass
-class _Tree:
-    """One tree, flattened: children -1 at leaves; `value` per node; output scaled by `scale`."""
+class Tree:
+    """One tree, flattened: children -1 at leaves; `value` per node; output scaled by `scale`.
+    A row goes left when x <= threshold (`BRANCH_LEQ`, scikit-learn) or x < threshold (`BRANCH_LT`,
+    H2O); a missing value goes left where `nan_left` says so (None: never missing)."""
 
     feature: np.ndarray
     threshold: np.ndarray
@@ -42,6 +50,8 @@ class _Tree:
     right: np.ndarray
     value: np.ndarray
     scale: float
+    mode: str = "BRANCH_LEQ"
+    nan_left: np.ndarray | None = None
     leaves: dict[int, np.ndarray] = field(default_factory=dict)  # leaf -> contributions (+ bias last)
 
     def attribute(self, n_features: int) -> None:
@@ -65,7 +75,10 @@ class _Tree:
         while active.any():
             rows = np.nonzero(active)[0]
             at = node[rows]
-            go_left = X[rows, self.feature[at]] <= self.threshold[at]
+            values = X[rows, self.feature[at]]
+            go_left = values < self.threshold[at] if self.mode == "BRANCH_LT" else values <= self.threshold[at]
+            if self.nan_left is not None:
+                go_left = np.where(np.isnan(values), self.nan_left[at], go_left)
             node[rows] = np.where(go_left, self.left[at], self.right[at])
             active = self.left[node] >= 0
         return node
@@ -78,14 +91,17 @@ class Attribution:
     method: str
     output: str  # "probability" or "log-odds"
     n_features: int
-    trees: list[_Tree] | None = None
+    trees: list[Tree] | None = None
     base: float = 0.0
     forest: Any = None  # a RandomForestClassifier: its own `apply` routes the reference
-    linear: tuple[np.ndarray, np.ndarray, float] | None = None  # weights, means, intercept
+    linear: tuple[np.ndarray, np.ndarray, float] | None = None  # weights, means, bias (the output at the means)
+    computed: Callable[[np.ndarray], np.ndarray] | None = None  # a model computing its own (outliers)
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Reference contributions, `(rows, n_features + 1)`, the bias last."""
         X64 = np.asarray(X, dtype=np.float32).astype(np.float64)
+        if self.computed is not None:
+            return np.asarray(self.computed(X64), dtype=np.float64)
         if self.linear is not None:
             weights, means, intercept = self.linear
             out = np.empty((len(X64), self.n_features + 1))
@@ -101,8 +117,11 @@ class Attribution:
         out[:, -1] += self.base
         return out
 
-    def to_onnx(self) -> bytes:
-        """The graph: float32 features `X` in, `contributions` `(rows, n_features + 1)` out."""
+    def to_onnx(self) -> bytes | None:
+        """The graph: float32 features `X` in, `contributions` `(rows, n_features + 1)` out (None:
+        the model computes its own)."""
+        if self.computed is not None:
+            return None
         X = helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, self.n_features])
         Y = helper.make_tensor_value_info("contributions", TensorProto.FLOAT, [None, self.n_features + 1])
         nodes = self._linear_nodes() if self.linear is not None else self._tree_nodes()
@@ -125,10 +144,11 @@ class Attribution:
                 attrs["nodes_nodeids"].append(node)
                 attrs["nodes_featureids"].append(0 if leaf else int(tree.feature[node]))
                 attrs["nodes_values"].append(0.0 if leaf else float(tree.threshold[node]))
-                attrs["nodes_modes"].append("LEAF" if leaf else "BRANCH_LEQ")
+                attrs["nodes_modes"].append("LEAF" if leaf else tree.mode)
                 attrs["nodes_truenodeids"].append(0 if leaf else int(tree.left[node]))
                 attrs["nodes_falsenodeids"].append(0 if leaf else int(tree.right[node]))
-                attrs["nodes_missing_value_tracks_true"].append(0)
+                attrs["nodes_missing_value_tracks_true"].append(
+                    int(tree.nan_left[node]) if tree.nan_left is not None and not leaf else 0)
                 if leaf:
                     for target, weight in enumerate(tree.leaves[node]):
                         if weight != 0.0:
@@ -178,14 +198,14 @@ def attribution_of(estimator: Any, n_features: int) -> Attribution | None:
         for member in estimator.estimators_:
             t = member.tree_
             share = t.value[:, 0, :] / np.maximum(t.value[:, 0, :].sum(axis=1, keepdims=True), 1e-300)
-            trees.append(_Tree(t.feature.astype(np.int64), t.threshold.astype(np.float64),
+            trees.append(Tree(t.feature.astype(np.int64), t.threshold.astype(np.float64),
                                t.children_left.astype(np.int64), t.children_right.astype(np.int64),
                                share[:, 1].astype(np.float64), 1.0 / len(estimator.estimators_)))
-        return _attributed(Attribution("path attribution (Saabas), averaged over the forest's trees",
+        return attributed(Attribution("path attribution (Saabas), averaged over the forest's trees",
                                        "probability", n_features, trees=trees, forest=estimator))
     if isinstance(estimator, HistGradientBoostingClassifier) and estimator.n_trees_per_iteration_ == 1:
         trees = [_boosted_tree(predictors[0].nodes) for predictors in estimator._predictors]
-        return _attributed(Attribution("path attribution (Saabas), summed over the boosting iterations",
+        return attributed(Attribution("path attribution (Saabas), summed over the boosting iterations",
                                        "log-odds", n_features, trees=trees,
                                        base=float(np.ravel(estimator._baseline_prediction)[0])))
     if isinstance(estimator, Pipeline) and [name for name, _ in estimator.steps] == ["scale", "logreg"]:
@@ -196,7 +216,7 @@ def attribution_of(estimator: Any, n_features: int) -> Attribution | None:
     return None
 
 
-def _boosted_tree(nodes: np.ndarray) -> _Tree:
+def _boosted_tree(nodes: np.ndarray) -> Tree:
     leaf = nodes["is_leaf"].astype(bool)
     left = np.where(leaf, -1, nodes["left"].astype(np.int64))
     right = np.where(leaf, -1, nodes["right"].astype(np.int64))
@@ -206,11 +226,12 @@ def _boosted_tree(nodes: np.ndarray) -> _Tree:
         if not leaf[node]:
             total = max(count[left[node]] + count[right[node]], 1.0)
             value[node] = (count[left[node]] * value[left[node]] + count[right[node]] * value[right[node]]) / total
-    return _Tree(nodes["feature_idx"].astype(np.int64), nodes["num_threshold"].astype(np.float64), left, right,
+    return Tree(nodes["feature_idx"].astype(np.int64), nodes["num_threshold"].astype(np.float64), left, right,
                  value, 1.0)
 
 
-def _attributed(attribution: Attribution) -> Attribution:
+def attributed(attribution: Attribution) -> Attribution:
+    """The attribution with each tree's leaf contributions worked out."""
     for tree in attribution.trees or []:
         tree.attribute(attribution.n_features)
     return attribution
@@ -247,24 +268,36 @@ def label_of(source: str) -> str:
     return source.replace("_", " ")
 
 
+RAISED = "{} raised the fraud score"
+UNUSUAL = "{} is far from the usual traffic"  # an outlier score's reasons: distance, not evidence of fraud
+
+
 class Explainer:
-    """The bundle's contribution graph, and how its columns group into inputs a person knows."""
+    """A bundle's contributions (its graph, or the model's own), and how its columns group into
+    inputs a person knows."""
 
-    def __init__(self, graph: bytes | str, feature_names: list[str], top: int = 3) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
-        self.session = ort.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
+    def __init__(self, compute: Callable[[np.ndarray], np.ndarray], feature_names: list[str], top: int = 3,
+                 wording: str = RAISED) -> None:
+        self.compute = compute
         self.top = top
         self.sources = list(dict.fromkeys(source_of(n) for n in feature_names))
         index = {s: i for i, s in enumerate(self.sources)}
         self.group_of = [index[source_of(n)] for n in feature_names]  # feature column -> its input
-        self.texts = [f"{label_of(s)} raised the fraud score" for s in self.sources]
+        self.texts = [wording.format(label_of(s)) for s in self.sources]
+
+    @classmethod
+    def from_graph(cls, graph: bytes | str, feature_names: list[str], top: int = 3) -> Explainer:
+        """The explainer of a contribution graph (`explain.onnx`), one onnxruntime thread."""
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
+        session = ort.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
+        return cls(lambda X: session.run(None, {"X": X})[0], feature_names, top)
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per feature (and the bias, last) for a float32 feature matrix."""
-        return self.session.run(None, {"X": np.ascontiguousarray(X, dtype=np.float32)})[0]
+        return self.compute(np.ascontiguousarray(X, dtype=np.float32))
 
     def explain(self, contributions: np.ndarray, top: int | None = None) -> list[list[dict[str, Any]]]:
         """Per row, the inputs that pushed the score up most, strongest first (at most `top`).
@@ -280,6 +313,20 @@ class Explainer:
             out.append([{"feature": self.sources[i], "contribution": round(v, 6), "text": self.texts[i]}
                         for v, i in best])
         return out
+
+
+def explainer_for(described: dict[str, Any] | None, feature_names: list[str], graph_dir: Any = None,
+                  own: Callable[[np.ndarray], np.ndarray] | None = None) -> Explainer | None:
+    """The explainer a manifest's `explanation` describes: its graph (a file in `graph_dir`) or the
+    model's own `contributions` (`own`); None when the bundle explains nothing or `own` is missing."""
+    if not described:
+        return None
+    top = int(described.get("top", 3))
+    if described.get("file"):
+        return Explainer.from_graph(str(graph_dir / described["file"]), feature_names, top)
+    if own is None:
+        return None
+    return Explainer(own, feature_names, top, UNUSUAL if described.get("output") == "distance ratio" else RAISED)
 
 
 def as_pairs(explanation: Sequence[Any] | None) -> list[list[Any]] | None:

@@ -28,7 +28,7 @@ from models.certification import DEFAULT_TOLERANCE, certify
 from models.dataio import TIME_COLUMN
 from models.drift import drift_reference
 from models.errors import DataError, TrainingGateError
-from models.explain import EXPLAIN_MODEL, attribution_of
+from models.explain import EXPLAIN_MODEL
 from models.features import FeatureBuilder, columns_from_frame, epoch_seconds
 from models.metrics import best_f1_threshold, classification_report
 from models.quality import data_quality
@@ -202,9 +202,10 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
         cert_rows = stand_in(detector, valid_part.iloc[cert_idx].reset_index(drop=True), domains)
         X_cert = features.transform(columns_from_frame(cert_rows))
         cert_scores = fitted.native_scores(X_cert)
-        attribution = attribution_of(fitted.estimator, len(names)) if recipe.flavour == "sklearn" else None
-        if attribution is not None:
-            (staged / EXPLAIN_MODEL).write_bytes(attribution.to_onnx())
+        attribution = recipe.attribution(fitted, X_train)
+        graph = attribution.to_onnx() if attribution is not None else None
+        if graph is not None:
+            (staged / EXPLAIN_MODEL).write_bytes(graph)
         (staged / CERTIFICATION).write_text(dumps({
             "reference": f"{recipe.flavour} {fitted.native_method}",
             "identities": "stand-ins: no PII of a real applicant (models.stand_ins)",
@@ -248,8 +249,10 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
             # a strategy matching the champion's review and decline rates is derived from at registration
             "score_quantiles": {"window": "validation", "levels": QUANTILE_LEVELS, "scores": [
                 float(s) for s in np.quantile(np.asarray(valid_scores, dtype=float), QUANTILE_LEVELS)]},
-            "explanation": {"method": attribution.method, "output": attribution.output, "file": EXPLAIN_MODEL,
-                            "top": 3} if attribution is not None else None,
+            # file None: the model computes its own contributions (a neighbour query has no ONNX graph)
+            "explanation": {"method": attribution.method, "output": attribution.output,
+                            "file": EXPLAIN_MODEL if graph is not None else None, "top": 3}
+            if attribution is not None else None,
             # per age band and region: what governance reviews for bias before the model decides anything
             "fairness": _validation_fairness(detector, valid_part, valid_scores, y_valid),
         }

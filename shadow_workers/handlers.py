@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from arbiter.broker.codec import ApplicationMessage, MessageCodec, UndecodableMessage
 from arbiter.broker.transport import Delivery
-from arbiter.domain.evidence import Deltas, Scored, day_of
+from arbiter.domain.evidence import Deltas, Scored, day_of, reasons_of
 from arbiter.domain.pii import PiiHasher
 from arbiter.domain.strategies import Strategy
 from arbiter.store import tables
@@ -141,8 +141,9 @@ class ChallengerHandler:
     """`arbiter.shadow.<model_id>`: the challenger's score and the decision the strategy would make."""
 
     def __init__(self, queue: str, codec: MessageCodec, model: tables.Model, runtime: Runtime,
-                 strategy: Strategy, *, evidence: bool = True) -> None:
+                 strategy: Strategy, *, evidence: bool = True, top: int = 3) -> None:
         self.queue, self.codec, self.runtime, self.strategy = queue, codec, runtime, strategy
+        self.top = top  # inputs an explanation names (ARBITER_EXPLANATION_TOP for this detector)
         self.model_id, self.detector, self.evidence = model.id, DETECTORS[model.detector], evidence
         self.references = DriftReferences()
 
@@ -154,7 +155,7 @@ class ChallengerHandler:
             return prepared
         explained: list[Any] = [None] * len(decoded)
         try:
-            vector, explanations = self.runtime.score_and_explain([clean for _, _, clean in decoded])
+            vector, explanations = self.runtime.score_and_explain([clean for _, _, clean in decoded], self.top)
             scores = list(vector)
             explained = explanations if explanations is not None else explained
         except Exception:  # one bad record spoils the vector call: score one by one to find it
@@ -194,11 +195,11 @@ class ChallengerHandler:
         amount, day = (clean.get(field) if field else None), day_of(message.received_at)
         segments = segment_pairs(segments_of(self.detector, clean, message.received_at))
         mine = Scored(self.model_id, self.detector.name, day, row["score"], row["decision"], amount,
-                      message.application_id, segments)
+                      message.application_id, segments, reasons_of(row["explanation"]))
         result, model = message.result, (message.result.get("model") or {}).get("id")
         champion = None if model is None or result.get("score") is None else Scored(
             model, self.detector.name, day, float(result["score"]), result["decision"], amount, message.application_id,
-            segments)
+            segments, reasons_of(result.get("explanation")))
         return mine, champion
 
     def write(self, session: Session, units: Sequence[ShadowUnit]) -> None:

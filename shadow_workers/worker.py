@@ -300,7 +300,8 @@ class Worker:
         if declare:
             self._connection.declare_shadow(model.id, model.detector)
         self._handlers[queue] = ChallengerHandler(queue, self.codec, model, runtime, strategy,
-                                                  evidence=self.evidence)
+                                                  evidence=self.evidence,
+                                                  top=self.platform.settings.top_reasons(model.detector))
         self._connection.subscribe(queue, self.options.batch_size * 2)
         log.info("consuming %s (%s)", queue, model.detector)
 

@@ -10,9 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import onnx
+from onnx import numpy_helper
 
 from models.bundle import MANIFEST, ONNX_MODEL, dumps, file_sha256
+from models.explain import EXPLAIN_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_CSV = REPO.parent / "shared" / "data" / "creditcard-sample.csv"
@@ -95,3 +98,24 @@ def load_synthetic_rules(platform: Any) -> None:
 
     submitted = submit_rules(platform, "card-applications", synthetic_rules("card-applications"), actor="tests")
     assert not submitted.pending and submitted.record["version"] == 2
+
+
+def perturb_contribution_graph(bundle: Path) -> None:
+    """Every number of the contribution graph moved by 1%: still a valid graph, not the model's.
+    A model computing its own contributions has no graph: its recorded ones are moved instead."""
+    if not (bundle / EXPLAIN_MODEL).exists():
+        examples = json.loads((bundle / "certification.json").read_text())
+        examples["expected_contributions"] = (np.array(examples["expected_contributions"]) * 1.01).tolist()
+        (bundle / "certification.json").write_text(json.dumps(examples))
+        reseal(bundle)
+        return
+    model = onnx.load(bundle / EXPLAIN_MODEL)
+    for tensor in model.graph.initializer:
+        if tensor.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE) and tensor.name == "weights":
+            tensor.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor) * 1.01, tensor.name))
+    for node in model.graph.node:
+        for attr in node.attribute:
+            if attr.name == "target_weights_as_tensor":
+                attr.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(attr.t) * 1.01, attr.t.name))
+    onnx.save(model, bundle / EXPLAIN_MODEL)
+    reseal(bundle)

@@ -6,11 +6,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from models.scoring import to_score
+
+if TYPE_CHECKING:
+    from models.explain import Attribution
 
 Progress = Callable[[float], None]
 ONNX_OPSET = {"": 18, "ai.onnx.ml": 3}  # ai.onnx.ml 4 is not in every onnxruntime yet
@@ -76,6 +79,11 @@ class Recipe(ABC):
     @abstractmethod
     def save_artifact(self, model: FittedModel, directory: Path) -> None:
         """The training library's own artifact, written into the bundle directory."""
+
+    def attribution(self, model: FittedModel, X_train: np.ndarray) -> Attribution | None:
+        """How the fitted model's output splits over its features, for per-decision explanations
+        (`models.explain`); None where the recipe has no such method."""
+        return None
 
     def native_importance(self, model: FittedModel, names: list[str]) -> dict[str, float] | None:
         """The library's own feature importance, where it has one."""

@@ -22,6 +22,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from models.errors import BundleError
+from models.explain import Attribution, Tree, attributed
 from models.recipes.base import ONNX_OPSET
 
 INPUT = "input"
@@ -131,6 +132,67 @@ def _add_tree(attrs: dict[str, list[Any]], tree_id: int, root: Mapping[str, Any]
         attrs["nodes_falsenodeids"].append(node_id(left))
         attrs["nodes_missing_value_tracks_true"].append(0 if node.get("leftward") else 1)
         stack.extend((right, left))
+
+
+def mojo_attribution(mojo: Mapping[str, Any], n_features: int) -> Attribution:
+    """Path attribution of a binomial GBM or DRF from its MOJO trees (`read_mojo_trees`).
+
+    A node's value is its children's, weighted by the MOJO's node weights. GBM: the log-odds,
+    `base_score` plus the trees' leaves; DRF: the fraud probability, 1 - the mean of the trees'
+    legit shares (each tree's values taken as 1 - p0, the scale 1/trees)."""
+    params = mojo["params"]
+    algo = params.get("algo")
+    if algo not in ("gbm", "drf") or params.get("nclasses") != 2 or params.get("n_trees_in_group") != 1:
+        raise BundleError("only binomial GBM or DRF MOJOs with one tree per group are explained")
+    flip, scale = (True, 1.0 / len(mojo["trees"])) if algo == "drf" else (False, 1.0)
+    trees = [_flat_tree(tree["root"], flip, scale) for tree in mojo["trees"]]
+    if algo == "gbm":
+        return attributed(Attribution("path attribution (Saabas) over the MOJO's trees, summed", "log-odds",
+                                      n_features, trees=trees, base=float(params.get("base_score", 0.0))))
+    return attributed(Attribution("path attribution (Saabas) over the MOJO's trees, averaged", "probability",
+                                  n_features, trees=trees))
+
+
+def _flat_tree(root: Mapping[str, Any], flip: bool, scale: float) -> Tree:
+    """A MOJO tree as arrays (left when value < split: H2O sends value >= split right)."""
+    nodes: list[Mapping[str, Any]] = []
+    ids: dict[int, int] = {}
+    stack = [root]
+    while stack:  # number the nodes depth-first, parents before children
+        node = stack.pop()
+        ids[id(node)] = len(nodes)
+        nodes.append(node)
+        if "leftChild" in node:
+            if node.get("isCategorical"):
+                raise BundleError("a tree with categorical splits is not explained")
+            stack.extend((node["rightChild"], node["leftChild"]))
+    n = len(nodes)
+    feature, left, right = np.zeros(n, np.int64), np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+    threshold, value, weight = np.zeros(n), np.zeros(n), np.zeros(n)
+    nan_left = np.zeros(n, dtype=bool)
+    for i, node in enumerate(nodes):
+        weight[i] = float(node.get("weight", 1.0))
+        if "leftChild" in node:
+            feature[i], threshold[i] = int(node["colId"]), float(np.float32(node["splitValue"]))
+            left[i], right[i] = ids[id(node["leftChild"])], ids[id(node["rightChild"])]
+            nan_left[i] = bool(node.get("leftward"))
+        else:
+            value[i] = 1.0 - float(node["predValue"]) if flip else float(node["predValue"])
+    for i in range(n - 1, -1, -1):  # children after parents in the numbering: fill upwards
+        if left[i] >= 0:
+            w = weight[left[i]] + weight[right[i]]
+            value[i] = ((weight[left[i]] * value[left[i]] + weight[right[i]] * value[right[i]]) / w if w > 0
+                        else (value[left[i]] + value[right[i]]) / 2)
+    return Tree(feature, threshold, left, right, value, scale, mode="BRANCH_LT", nan_left=nan_left)
+
+
+def glm_attribution(coefficients: Mapping[str, float], names: Sequence[str], means: np.ndarray) -> Attribution:
+    """A binomial GLM's terms: coefficient x (value - training mean) on the original scale; the bias
+    the linear predictor at the means."""
+    weights = np.array([coefficients.get(name, 0.0) for name in names], dtype=np.float64)
+    bias = float(coefficients.get("Intercept", 0.0)) + float(weights @ means)
+    return Attribution("coefficient x (value - training mean)", "log-odds", len(names),
+                       linear=(weights, np.asarray(means, dtype=np.float64), bias))
 
 
 def glm_to_onnx(coefficients: Mapping[str, float], names: Sequence[str], n_features: int) -> bytes:

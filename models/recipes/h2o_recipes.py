@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from models.explain import Attribution
 from models.recipes import h2o_engine, h2o_onnx
 from models.recipes.base import FittedModel, Progress, Recipe
 
@@ -116,6 +117,9 @@ class H2OGbmRecipe(_H2ORecipe):
     def to_onnx(self, model: FittedModel, n_features: int) -> bytes:
         return h2o_onnx.gbm_to_onnx(model.estimator.mojo, n_features)
 
+    def attribution(self, model: FittedModel, X_train: np.ndarray) -> Attribution:
+        return h2o_onnx.mojo_attribution(h2o_onnx.read_mojo_trees(model.estimator.mojo), X_train.shape[1])
+
 
 class H2ODrfRecipe(_H2ORecipe):
     name = "h2o-drf"
@@ -131,6 +135,9 @@ class H2ODrfRecipe(_H2ORecipe):
 
     def to_onnx(self, model: FittedModel, n_features: int) -> bytes:
         return h2o_onnx.drf_to_onnx(h2o_onnx.read_mojo_trees(model.estimator.mojo), n_features)
+
+    def attribution(self, model: FittedModel, X_train: np.ndarray) -> Attribution:
+        return h2o_onnx.mojo_attribution(h2o_onnx.read_mojo_trees(model.estimator.mojo), X_train.shape[1])
 
 
 class H2OGlmRecipe(_H2ORecipe):
@@ -151,3 +158,7 @@ class H2OGlmRecipe(_H2ORecipe):
 
     def to_onnx(self, model: FittedModel, n_features: int) -> bytes:
         return h2o_onnx.glm_to_onnx(model.estimator.model.coef(), model.estimator.names, n_features)
+
+    def attribution(self, model: FittedModel, X_train: np.ndarray) -> Attribution:
+        means = np.asarray(X_train, dtype=np.float32).astype(np.float64).mean(axis=0)
+        return h2o_onnx.glm_attribution(model.estimator.model.coef(), model.estimator.names, means)

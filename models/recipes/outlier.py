@@ -19,6 +19,7 @@ import joblib
 import numpy as np
 from sklearn.neighbors import KDTree
 
+from models.explain import Attribution
 from models.recipes.base import FittedModel, Progress, Recipe
 
 SEED_FEATURES = ("V4", "V12", "V14")
@@ -44,6 +45,22 @@ class DbscanOutlierModel:
             return np.empty(0)
         distances, _ = self.tree.query(self.standardise(X), k=self.min_samples)
         return distances[:, -1] / self.eps
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """Each chosen feature's share of the squared standardised distance to the `min_samples`-th
+        neighbour, times the distance ratio; `(rows, n_features + 1)`, the bias (0) last. They add
+        up to `distance_ratio`."""
+        X = np.asarray(X, dtype=np.float64)
+        out = np.zeros((len(X), X.shape[1] + 1))
+        if len(X) == 0:
+            return out
+        z = self.standardise(X)
+        _, index = self.tree.query(z, k=self.min_samples)
+        squares = (z - np.asarray(self.tree.data)[index[:, -1]]) ** 2
+        total = squares.sum(axis=1, keepdims=True)
+        ratio = np.sqrt(total) / self.eps
+        out[:, self.columns] = np.divide(squares, total, out=np.zeros_like(squares), where=total > 0) * ratio
+        return out
 
 
 def knee_index(curve: np.ndarray) -> int:
@@ -128,6 +145,11 @@ class DbscanOutlierRecipe(Recipe):
         transform = {"kind": "logistic", "slope": float(params["slope"]), "intercept": -float(params["slope"])}
         return FittedModel(self.name, self.flavour, model, params, transform, "scores", self.artifact_name,
                            "distance_ratio", runtime="sklearn", details=details, reads=features)
+
+    def attribution(self, model: FittedModel, X_train: np.ndarray) -> Attribution:
+        return Attribution("each feature's share of the squared standardised distance to the k-th neighbour, "
+                           "times the distance ratio", "distance ratio", X_train.shape[1],
+                           computed=model.estimator.contributions)
 
     def to_onnx(self, model: FittedModel, n_features: int) -> bytes | None:
         return None  # neighbour queries have no ONNX operator; served from the KD-tree itself

@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from models.explain import Attribution, attribution_of
 from models.recipes.base import ONNX_OPSET, FittedModel, Progress, Recipe
 
 PROBABILITY = {"kind": "column", "index": 1}
@@ -28,6 +29,9 @@ class _SklearnRecipe(Recipe):
     def _classifier_model(self, est: Any, params: dict[str, Any]) -> FittedModel:
         return FittedModel(self.name, self.flavour, est, params, PROBABILITY, "probabilities",
                            self.artifact_name, "predict_proba")
+
+    def attribution(self, model: FittedModel, X_train: np.ndarray) -> Attribution | None:
+        return attribution_of(model.estimator, X_train.shape[1])
 
     def to_onnx(self, model: FittedModel, n_features: int) -> bytes:
         est = model.estimator

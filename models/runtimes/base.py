@@ -14,7 +14,7 @@ import numpy as np
 from models.bundle import FEATURES, verify_bundle
 from models.detectors import get_detector
 from models.errors import BundleError
-from models.explain import Explainer
+from models.explain import explainer_for
 from models.features import FeatureBuilder
 from models.schema import Detector
 from models.scoring import to_score
@@ -52,9 +52,8 @@ class Runtime(ABC):
         self.bundle = bundle
         self.features = bundle.features
         self.score_transform = bundle.manifest["serving"]["score_transform"]
-        described = bundle.manifest.get("explanation")
-        self.explainer = Explainer(str(bundle.path / described["file"]), self.features.feature_names,
-                                   int(described.get("top", 3))) if described else None
+        # a graph beside the model; a runtime whose model computes its own sets it once loaded
+        self.explainer = explainer_for(bundle.manifest.get("explanation"), self.features.feature_names, bundle.path)
 
     @abstractmethod
     def raw(self, X: np.ndarray) -> np.ndarray:
@@ -63,17 +62,17 @@ class Runtime(ABC):
     def score_matrix(self, X: np.ndarray) -> np.ndarray:
         return to_score(self.raw(np.ascontiguousarray(X, dtype=np.float32)), self.score_transform)
 
-    def score_and_explain(self, records: Sequence[Mapping[str, Any]]
+    def score_and_explain(self, records: Sequence[Mapping[str, Any]], top: int | None = None
                           ) -> tuple[np.ndarray, list[list[dict[str, Any]]] | None]:
-        """Scores and, when the bundle has a contribution graph, each row's explanation (the
-        features built once for both)."""
+        """Scores and, when the bundle explains its decisions, each row's explanation (at most
+        `top` inputs; the bundle's default when None), the features built once for both."""
         if not records:
             return np.empty(0), [] if self.explainer else None
         X = np.ascontiguousarray(self.features.transform_records(records), dtype=np.float32)
         scores = self.score_matrix(X)
         if self.explainer is None:
             return scores, None
-        return scores, self.explainer.explain(self.explainer.contributions(X))
+        return scores, self.explainer.explain(self.explainer.contributions(X), top)
 
     def score_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Fraud scores in [0, 1] for validated records, one vector call for the batch."""

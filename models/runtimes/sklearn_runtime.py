@@ -9,6 +9,7 @@ import joblib
 import numpy as np
 
 from models.errors import BundleError
+from models.explain import explainer_for
 from models.runtimes.base import OpenedBundle, Runtime
 
 
@@ -24,6 +25,9 @@ class SklearnRuntime(Runtime):
         if hasattr(self.estimator, "n_jobs"):
             self.estimator.n_jobs = 1  # a thread pool per call costs more than it saves at serving sizes
         self.method = getattr(self.estimator, serving["native_method"])
+        if self.explainer is None:  # a model that computes its own contributions (outlier recipes)
+            self.explainer = explainer_for(bundle.manifest.get("explanation"), self.features.feature_names,
+                                           own=getattr(self.estimator, "contributions", None))
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         return self.method(X)

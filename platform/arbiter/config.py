@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     explanations: bool = Field(True, description="add each model decision's explanation (the inputs that pushed "
                                                   "the score up most) to the response; false only to measure "
                                                   "the gateway without them")
+    explanation_top: str = Field("3", pattern=r"^\s*(\d+|[\w.-]+\s*=\s*\d+)(\s*,\s*(\d+|[\w.-]+\s*=\s*\d+))*\s*$",
+                                 description="inputs an explanation names: a number for every detector, or "
+                                             "detector=number pairs (card-applications=5,3: 5 there, 3 elsewhere)")
     evidence: bool = Field(True, description="count decisions, shadow scores and labels in the evidence aggregates "
                                              "as they are stored; false only to measure the workers without them")
     retention: str = Field("13mo", pattern=r"^\d+\s*(mo|months?)?$",
@@ -70,6 +73,17 @@ class Settings(BaseSettings):
         """The detectors /readyz requires a champion for (None: every declared one)."""
         names = frozenset(n.strip() for n in (self.served_detectors or "").split(",") if n.strip())
         return names or None
+
+    def top_reasons(self, detector: str) -> int:
+        """How many inputs an explanation of `detector`'s decisions names (ARBITER_EXPLANATION_TOP)."""
+        default, named = 3, {}
+        for part in self.explanation_top.split(","):
+            name, _, count = part.rpartition("=")
+            if name.strip():
+                named[name.strip()] = int(count)
+            else:
+                default = int(count)
+        return named.get(detector, default)
 
     @property
     def api_key_set(self) -> frozenset[str]:

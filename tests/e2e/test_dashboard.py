@@ -79,7 +79,7 @@ def test_dashboard_draws_every_chart_offline(platform: Platform, cli_env: dict[s
         charts = {c["id"].split("-")[0]: c for c in watch.page.evaluate(CHART_STATE)}
         text = watch.page.inner_text("main")
 
-        assert set(charts) == {"roc", "hist", "auc", "rates", "coverage"}, charts
+        assert set(charts) == {"roc", "hist", "auc", "rates", "coverage", "reasons"}, charts
         for name, chart in charts.items():
             assert chart["points"] > 0 and chart["width"] > 0, name
             assert chart["painted"] > 1000, f"{name} drew nothing on its canvas"
@@ -87,7 +87,9 @@ def test_dashboard_draws_every_chart_offline(platform: Platform, cli_env: dict[s
         assert "champion m-champ (rf): 400 decided" in text
         for expected in ("m-good", "m-weak", "first champion", "V14", "agreement", "Swap sets",
                          "champion approved, challenger declines", "recall at champion's decline rate",
-                         "Waiting for a governance decision", "sam-strategist", "proposal.created", "Audit trail"):
+                         "Waiting for a governance decision", "sam-strategist", "proposal.created", "Audit trail",
+                         "Top reasons per model and day", "anonymised transaction component V14",
+                         "Where challenger and champion disagree", "transaction amount ("):
             assert expected in text, expected
         assert watch.errors == []
         hosts = {urlparse(u).netloc for u in watch.requests if not u.startswith("data:")}

@@ -12,7 +12,7 @@ from arbiter.insights.evidence import rebuild
 from arbiter.store import tables
 from arbiter.store.evidence_repo import AGGREGATES, MAXIMA, VALUES
 
-COUNTS = {"applications", "without_amount", "scored"}
+COUNTS = {"applications", "without_amount", "scored", "first"}
 
 
 def snapshot(platform: Platform) -> dict[str, dict[tuple, dict[str, Any]]]:

@@ -68,14 +68,16 @@ def seed_champion_and_challengers(conn: Connection, n: int = 400, seed: int = 9)
         else:
             conn.execute(insert(tables.ShadowScore), [
                 {"application_id": a, "model_id": model_id, "detector": "card-transactions", "score": s,
-                 "decision": d, "strategy_version": 1, "published_at": at, "scored_at": at, "received_at": at}
+                 "decision": d, "strategy_version": 1, "published_at": at, "scored_at": at, "received_at": at,
+                 "explanation": [["V4", round(s / 2, 3)], ["Amount", round(s / 4, 3)]]}
                 for a, at, s, d, _, _ in rows])
     conn.execute(insert(tables.Outcome), [
         {"application_id": f"p{i}", "is_fraud": y, "observed_at": days[i], "recorded_at": days[i], "revision": 1,
          "source": "test"} for i, y in enumerate(labels)])
     conn.execute(insert(tables.Decision), [
         {"application_id": f"p{i}", "detector": "card-transactions", "model_id": "m-champ", "score": s,
-         "decision": decide(s), "reasons": [], "strategy_version": 1, "rules_version": 1, "decided_at": days[i]}
+         "decision": decide(s), "reasons": [], "strategy_version": 1, "rules_version": 1, "decided_at": days[i],
+         "explanation": [["V14", round(s / 2, 3)], ["V4", round(s / 5, 3)]]}
         for i, s in enumerate(champion)])
     conn.execute(update(tables.Model).where(tables.Model.id.in_(list(challengers)))
                  .values(shadow_started_at=OLD - timedelta(days=1)))

@@ -43,6 +43,17 @@ class SeededScores:
     def score_records(self, records: list[dict[str, Any]]) -> np.ndarray:
         return np.array([random.Random(f"{self.seed}-{r['Time']}").random() for r in records])
 
+    def score_and_explain(self, records: list[dict[str, Any]], top: int | None = None
+                          ) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
+        """The scores, and seeded reasons (two or three of V1..V4, strongest first)."""
+        explained = []
+        for r in records:
+            rng = random.Random(f"why-{self.seed}-{r['Time']}")
+            features = rng.sample(["V1", "V2", "V3", "V4"], rng.choice([2, 3]))
+            explained.append([{"feature": f, "contribution": round(0.3 / (k + 1), 3), "text": f"{f} raised the score"}
+                              for k, f in enumerate(features)])
+        return self.score_records(records), explained
+
 
 def _applications(n: int, rng: random.Random) -> list[tuple[dict[str, Any], dict[str, Any], datetime]]:
     """(record, champion result, received_at): some decided by a rule, over five days."""
@@ -55,9 +66,11 @@ def _applications(n: int, rng: random.Random) -> list[tuple[dict[str, Any], dict
         score = round(rng.random(), 3)
         result = {"application_id": f"mix-{i}", "score": score, "decision": decide(score), "reasons": [],
                   "model": {"id": "m-champ", "name": "m-champ", "version": 1}, "strategy_version": 1,
-                  "rules_version": 1, "elapsed_ms": 1.0}
+                  "rules_version": 1, "elapsed_ms": 1.0,
+                  "explanation": [["V14", 0.4], ["Amount", round(rng.random() * 0.2, 3)]]}  # as published: pairs
         if rng.random() < 0.08:  # a rule decided it: no score, nothing to pair
-            result |= {"score": None, "decision": "decline", "model": None, "reasons": ["rule:known-fraud"]}
+            result |= {"score": None, "decision": "decline", "model": None, "reasons": ["rule:known-fraud"],
+                       "explanation": None}
         apps.append((record, result, at))
     return apps
 

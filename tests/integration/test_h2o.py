@@ -23,12 +23,13 @@ from models.bundle import CERTIFICATION
 from models.certification import certify
 from models.detectors import get_detector
 from models.errors import BundleError
+from models.explain import EXPLAIN_MODEL
 from models.recipes import get_recipe, h2o_engine
 from models.runtimes import open_bundle
 from models.synth import synthesize
 from models.training import TrainingResult, train
 from models.validation import validate_record
-from tests.helpers import assert_one_line_error, copy_bundle, perturb_onnx, run
+from tests.helpers import assert_one_line_error, copy_bundle, perturb_contribution_graph, perturb_onnx, run
 from tests.integration.shadow_rig import ADMIN, DETECTOR, ShadowRig, application_bundles, rabbit_url, rig
 
 pytestmark = pytest.mark.integration
@@ -84,6 +85,10 @@ def test_each_h2o_recipe_writes_a_certified_bundle_with_h2os_own_governance(
     cert = certify(bundle)
     assert cert.passed and cert.runtime == "onnx" and cert.rows == 300, cert
     assert cert.max_abs_diff <= 1e-5 and cert.reference == "h2o predict"
+    # explained: path attribution over the MOJO's trees (GLM: its coefficients), adding up to H2O's score
+    assert manifest["explanation"]["file"] == EXPLAIN_MODEL
+    assert manifest["explanation"]["output"] == ("probability" if recipe == "h2o-drf" else "log-odds")
+    assert cert.explanation_max_abs_diff <= 1e-5 and cert.explanation_sum_diff <= 1e-5, cert
 
     # the recorded expected scores are H2O's own predictions, as the cluster gives them now
     examples = json.loads((bundle / CERTIFICATION).read_text())
@@ -101,6 +106,15 @@ def test_each_h2o_recipe_writes_a_certified_bundle_with_h2os_own_governance(
     assert len(manifest["feature_importance"]["values"]) == len(names)
     assert manifest["library_versions"]["h2o"] == "3.46.0.11"
     assert manifest["windows"]["training"]["to"] < manifest["windows"]["validation"]["from"]
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_a_changed_h2o_contribution_graph_is_refused(h2o_results: dict[str, TrainingResult], recipe: str,
+                                                     tmp_path: Path) -> None:
+    changed = copy_bundle(h2o_results[recipe].bundle_dir, tmp_path / recipe)
+    perturb_contribution_graph(changed)  # resealed: only certification can tell
+    result = certify(changed)
+    assert not result.passed and result.max_abs_diff <= 1e-5 and result.explanation_max_abs_diff > 1e-5
 
 
 def test_a_changed_h2o_model_is_refused(h2o_results: dict[str, TrainingResult], tmp_path: Path) -> None:

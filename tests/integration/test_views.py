@@ -335,3 +335,49 @@ def test_daily_figures_kept_between_refreshes_equal_those_computed_from_the_bins
     _same(_view(db, "model_daily_performance"), _raw_view(db, "0008", "model_daily_performance"), key)
     assert refresh(db) == 3 and refresh(db) == 0
     _same(_view(db, "model_daily_performance"), _raw_view(db, "0008", "model_daily_performance"), key)
+
+
+def test_top_reasons_and_disagreements_by_hand(db: Platform) -> None:
+    from arbiter.insights import reporting
+    from tests.integration.strategist_data import decide, seed_champion_and_challengers
+
+    with db.engine.begin() as conn:
+        seeded = seed_champion_and_challengers(conn)
+    rebuild(db)  # rows written by hand: the aggregates are recounted from their explanations
+    with db.engine.connect() as conn:
+        reasons = {r["model_id"]: r for r in reporting.top_reasons(conn, reporting.Window())}
+        disagree = reporting.disagreements(conn, reporting.Window())
+        by_day = {str(r["day"]): r for r in conn.execute(text(
+            "SELECT day, SUM(applications) AS applications, SUM(named_first) AS named_first, MIN(decisions) AS d "
+            "FROM model_reasons WHERE model_id = 'm-champ' AND feature = 'V14' AND decision = 'decline' "
+            "GROUP BY day")).mappings()}
+    adverse = [decide(s) != "approve" for s in seeded.champion]
+    champion = reasons["m-champ"]
+    assert champion["decisions"] == sum(adverse)
+    assert [(r["feature"], r["named"], r["named_first"], r["share"]) for r in champion["overall"]] == [
+        ("V14", sum(adverse), sum(adverse), 1.0), ("V4", sum(adverse), 0, 1.0)]
+    assert champion["overall"][0]["label"] == "anonymised transaction component V14"
+    mean = sum(s / 2 for s, a in zip(seeded.champion, adverse, strict=True) if a) / sum(adverse)
+    assert champion["overall"][0]["mean_contribution"] == pytest.approx(mean, abs=1e-3)  # stored rounded to 1e-3
+    declines = {}
+    for s, day in zip(seeded.champion, seeded.days, strict=True):
+        if decide(s) == "decline":
+            declines[str(day.date())] = declines.get(str(day.date()), 0) + 1
+    assert {d: (int(r["applications"]), int(r["d"])) for d, r in by_day.items()} == {
+        d: (n, n) for d, n in declines.items()}
+    assert "m-good" not in reasons  # its scores carry no explanation
+
+    weak = seeded.challengers["m-weak"]
+    expected: dict[tuple[str, str], int] = {}
+    for x, y in zip(weak, seeded.champion, strict=True):
+        if decide(x) != decide(y):
+            expected[(decide(x), decide(y))] = expected.get((decide(x), decide(y)), 0) + 1
+    rows = {(r["challenger_decision"], r["champion_decision"]): r for r in disagree if r["challenger_id"] == "m-weak"}
+    assert {k: r["applications"] for k, r in rows.items()} == expected
+    for key, r in rows.items():
+        assert [(x["feature"], x["named"]) for x in r["challenger_reasons"]] == [("Amount", expected[key]),
+                                                                                ("V4", expected[key])]
+        assert [(x["feature"], x["named"]) for x in r["champion_reasons"]] == [("V14", expected[key]),
+                                                                              ("V4", expected[key])]
+    good = [r for r in disagree if r["challenger_id"] == "m-good"]
+    assert good and all(not r["challenger_reasons"] and r["champion_reasons"] for r in good)

@@ -5,24 +5,23 @@ import json
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import pandas as pd
 import pytest
-from onnx import numpy_helper
 
-from models.certification import certify
-from models.explain import EXPLAIN_MODEL, Attribution, _Tree
+from models.certification import certify, score_from_contributions
+from models.explain import EXPLAIN_MODEL, Attribution, Tree
 from models.runtimes import load_runtime
 from tests.conftest import train_small
-from tests.helpers import reseal
+from tests.helpers import perturb_contribution_graph
 
-EXPLAINED = ("rf", "hgb", "logreg")
+EXPLAINED = ("rf", "hgb", "logreg", "dbscan-outlier")
+FRAME = {"dbscan-outlier": ("card-transactions", "tx_frame")}  # the rest: card-applications
 
 
-def _tree(feature: int, threshold: float, values: tuple[float, float, float]) -> _Tree:
+def _tree(feature: int, threshold: float, values: tuple[float, float, float]) -> Tree:
     """A stump: root (feature <= threshold ? left : right), node values root, left, right."""
-    return _Tree(np.array([feature, -2, -2]), np.array([threshold, -2.0, -2.0]), np.array([1, -1, -1]),
+    return Tree(np.array([feature, -2, -2]), np.array([threshold, -2.0, -2.0]), np.array([1, -1, -1]),
                  np.array([2, -1, -1]), np.array(values, dtype=float), 0.5)
 
 
@@ -41,26 +40,13 @@ def test_a_two_tree_forest_has_the_attributions_worked_out_by_hand() -> None:
     assert np.allclose(graph.run(None, {"X": X})[0], expected, atol=1e-7)
 
 
-def _perturb(bundle: Path) -> None:
-    """Every number of the contribution graph moved by 1%: still a valid graph, not the model's."""
-    model = onnx.load(bundle / EXPLAIN_MODEL)
-    for tensor in model.graph.initializer:
-        if tensor.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE) and tensor.name == "weights":
-            tensor.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor) * 1.01, tensor.name))
-    for node in model.graph.node:
-        for attr in node.attribute:
-            if attr.name == "target_weights_as_tensor":
-                attr.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(attr.t) * 1.01, attr.t.name))
-    onnx.save(model, bundle / EXPLAIN_MODEL)
-    reseal(bundle)
-
-
 @pytest.mark.parametrize("recipe", EXPLAINED)
-def test_explanations_are_certified_and_add_up_to_the_score(recipe: str, app_frame: pd.DataFrame,
+def test_explanations_are_certified_and_add_up_to_the_score(recipe: str, request: pytest.FixtureRequest,
                                                             tmp_path: Path) -> None:
-    bundle = train_small(app_frame, "card-applications", recipe, tmp_path / recipe).bundle_dir
+    detector, frame = FRAME.get(recipe, ("card-applications", "app_frame"))
+    bundle = train_small(request.getfixturevalue(frame), detector, recipe, tmp_path / recipe).bundle_dir
     manifest = json.loads((bundle / "manifest.json").read_text())
-    assert manifest["explanation"]["file"] == EXPLAIN_MODEL
+    assert manifest["explanation"]["file"] == (None if recipe == "dbscan-outlier" else EXPLAIN_MODEL)
     cert = certify(bundle)
     assert cert.passed and cert.explanation_max_abs_diff <= 1e-5 and cert.explanation_sum_diff <= 1e-5, cert
 
@@ -69,10 +55,11 @@ def test_explanations_are_certified_and_add_up_to_the_score(recipe: str, app_fra
     X = runtime.features.transform_records(rows)
     parts = runtime.explainer.contributions(X).astype(np.float64).sum(axis=1)
     scores = runtime.score_records(rows)
-    rebuilt = 1 / (1 + np.exp(-parts)) if manifest["explanation"]["output"] == "log-odds" else parts
-    assert np.max(np.abs(rebuilt - scores)) <= 1e-5  # contributions plus the bias are the model's output
+    assert np.max(np.abs(score_from_contributions(parts, manifest) - scores)) <= 1e-5  # they add up to the output
+    _, explained = runtime.score_and_explain(rows, top=2)
+    assert explained and all(len(e) <= 2 for e in explained) and any(explained)
 
-    _perturb(bundle)
+    perturb_contribution_graph(bundle)
     refused = certify(bundle)
     assert not refused.passed and refused.max_abs_diff <= 1e-5 and refused.explanation_max_abs_diff > 1e-5
 
@@ -98,3 +85,15 @@ def test_texts_name_inputs_and_never_quote_a_pii_value(app_logreg_bundle: Path, 
     if "zip_ip_distance_km" in words:
         assert words["zip_ip_distance_km"] == "distance between the stated zip code and the IP's location " \
                                               "raised the fraud score"
+
+
+def test_the_number_of_reasons_is_set_per_detector() -> None:
+    from pydantic import ValidationError
+
+    from arbiter.config import Settings
+
+    assert Settings(explanation_top="3").top_reasons("card-applications") == 3
+    both = Settings(explanation_top="card-applications=5, 2")
+    assert (both.top_reasons("card-applications"), both.top_reasons("card-transactions")) == (5, 2)
+    with pytest.raises(ValidationError, match="explanation_top"):
+        Settings(explanation_top="card-applications=five")

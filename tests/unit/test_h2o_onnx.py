@@ -8,7 +8,7 @@ import pytest
 
 from models.errors import BundleError, EngineError
 from models.recipes.h2o_engine import parse_size
-from models.recipes.h2o_onnx import OUTPUT, drf_to_onnx, glm_to_onnx
+from models.recipes.h2o_onnx import OUTPUT, drf_to_onnx, glm_attribution, glm_to_onnx, mojo_attribution
 
 
 def _leaf(value: float) -> dict:
@@ -57,6 +57,32 @@ def test_drf_graph_averages_the_trees_and_gives_one_minus_the_legit_share() -> N
     assert got.shape == (500, 2)
     np.testing.assert_allclose(got[:, 0], legit, atol=1e-6)
     np.testing.assert_allclose(got[:, 1], 1.0 - legit, atol=1e-6)
+
+
+def test_mojo_path_attribution_worked_out_by_hand_and_compiled_into_onnx() -> None:
+    # a DRF stump: x0 >= 1 goes right; legit shares 0.8 (left, weight 3) and 0.2 (right, weight 1)
+    stump = {"colId": 0, "splitValue": 1.0, "isCategorical": False, "leftward": True, "weight": 4.0,
+             "leftChild": {"predValue": 0.8, "weight": 3.0}, "rightChild": {"predValue": 0.2, "weight": 1.0}}
+    mojo = {"params": {"algo": "drf", "nclasses": 2, "n_trees_in_group": 1},
+            "trees": [{"root": stump}, {"root": {"predValue": 0.9, "weight": 4.0}}]}
+    attribution = mojo_attribution(mojo, 2)
+    X = np.array([[1.0, 5.0], [0.0, 5.0], [np.nan, 0.0]], dtype=np.float32)
+    # fraud values: root (3 x 0.2 + 1 x 0.8) / 4 = 0.35, left 0.2, right 0.8; the leaf tree 0.1; halved
+    # row 0 (1.0 >= 1: right): x0 +0.45 / 2; row 1 left: -0.15 / 2; row 2 missing goes left (leftward)
+    expected = np.array([[0.225, 0.0, 0.225], [-0.075, 0.0, 0.225], [-0.075, 0.0, 0.225]])
+    np.testing.assert_allclose(attribution.contributions(X), expected, atol=1e-12)
+    fraud = _run(drf_to_onnx(mojo, 2), X)[:, 1]
+    np.testing.assert_allclose(expected.sum(axis=1), fraud, atol=1e-6)  # they add up to the served score
+    graph = ort.InferenceSession(attribution.to_onnx(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(graph.run(None, {"X": X})[0], expected, atol=1e-7)
+
+
+def test_glm_terms_add_up_to_the_linear_predictor() -> None:
+    coefficients, names = {"Intercept": -1.0, "a": 2.0, "b": -0.5}, ["a", "b"]
+    attribution = glm_attribution(coefficients, names, np.array([1.0, 4.0]))
+    X = np.array([[3.0, 2.0]], dtype=np.float32)
+    np.testing.assert_allclose(attribution.contributions(X), [[4.0, 1.0, -1.0 + 2.0 - 2.0]])
+    np.testing.assert_allclose(attribution.contributions(X).sum(), -1.0 + 6.0 - 1.0)
 
 
 def test_drf_refuses_what_it_cannot_express() -> None:

@@ -180,6 +180,7 @@ class Scored:
     amount: float | None
     application_id: str = ""
     segments: tuple[tuple[str, str], ...] = ()  # (dimension, segment) of its application
+    reasons: tuple[tuple[str, float], ...] = ()  # its explanation: (input, contribution), strongest first
 
 
 @dataclass
@@ -195,6 +196,8 @@ class Deltas:
     shadow_hours: dict[tuple, list[Any]] = field(default_factory=dict)
     drift: dict[tuple, list[float]] = field(default_factory=dict)
     segments: dict[tuple, list[float]] = field(default_factory=dict)
+    reasons: dict[tuple, list[float]] = field(default_factory=dict)
+    pair_reasons: dict[tuple, list[float]] = field(default_factory=dict)
     detectors: dict[str, str] = field(default_factory=dict)  # model id (or detector) -> detector
 
     def score(self, s: Scored, label: str, sign: int = 1) -> None:
@@ -222,6 +225,22 @@ class Deltas:
         _add(self.pair_bins, (*key, "champion", y_bin, label), (sign,))
         _add(self.pair_cells, (*key, cell_of(x_bin), cell_of(y_bin), label), (sign,))
 
+    def explained(self, s: Scored) -> None:
+        """`s`'s reasons counted (labels do not move them: counted once, when the score is stored)."""
+        self.detectors[s.model_id] = s.detector
+        for rank, (feature, contribution) in enumerate(s.reasons):
+            _add(self.reasons, (s.model_id, s.day, s.decision, feature), (1, int(rank == 0), contribution))
+
+    def disagreed(self, challenger: Scored, champion: Scored) -> None:
+        """Where the two decided differently, each side's reasons (counted once, like `explained`)."""
+        if challenger.decision == champion.decision:
+            return
+        self.detectors[challenger.model_id] = challenger.detector
+        key = (challenger.model_id, champion.model_id, challenger.day, challenger.decision, champion.decision)
+        for side, scored in (("challenger", challenger), ("champion", champion)):
+            for feature, contribution in scored.reasons:
+                _add(self.pair_reasons, (*key, side, feature), (1, contribution))
+
     def arrive(self, detector: str, received_at: datetime) -> None:
         """An application stored: counted in its detector's hour of arrival."""
         self.detectors[detector] = detector
@@ -242,6 +261,11 @@ class Deltas:
         self.detectors[s.model_id] = s.detector
         for kind, variable, b in reference.bins(s.score, record):
             _add(self.drift, (s.model_id, s.day, kind, variable, b), (1,))
+
+
+def reasons_of(pairs: Iterable[Any] | None) -> tuple[tuple[str, float], ...]:
+    """Stored or published explanation pairs ([feature, contribution], strongest first) as `Scored.reasons`."""
+    return tuple((str(p[0]), float(p[1])) for p in pairs or () if p[1] is not None)
 
 
 def _add(table: dict[tuple, list[float]], key: tuple, values: tuple[float, ...]) -> None:

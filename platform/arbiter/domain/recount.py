@@ -14,11 +14,13 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from arbiter.domain.evidence import CELL_BINS, MISSING_BIN, Deltas, DriftReference, score_bins
+from arbiter.domain.evidence import CELL_BINS, MISSING_BIN, Deltas, DriftReference, reasons_of, score_bins
 from models.segments import stored_segments
 
-SCORED = ("model_id", "score", "decision", "amount", "is_fraud", "received_at", "scored_at", "shadow", "segments")
-PAIRED = ("x_model", "x", "x_decision", "amount", "is_fraud", "y_model", "y", "y_decision")
+SCORED = ("model_id", "score", "decision", "amount", "is_fraud", "received_at", "scored_at", "shadow", "segments",
+          "explanation")
+PAIRED = ("x_model", "x", "x_decision", "amount", "is_fraud", "y_model", "y", "y_decision", "x_explanation",
+          "y_explanation")
 
 
 def label_states(is_fraud: pd.Series) -> pd.Series:
@@ -73,6 +75,7 @@ def recount(detector: str, day: date, scored: pd.DataFrame, pairs: pd.DataFrame,
             _into(deltas.shadow_hours, by_hour, day, ("scored", "last_received_at", "last_scored_at"))
         _drift(deltas, day, scored, references, watched)
         _segments(deltas, day, scored)
+        _reasons(deltas, day, scored)
     if len(pairs):
         pairs = pairs.assign(label=label_states(pairs["is_fraud"]), known=pairs["amount"].fillna(0.0).astype(float),
                              unknown=pairs["amount"].isna().astype(int), xx=pairs["x"] * pairs["x"],
@@ -92,6 +95,7 @@ def recount(detector: str, day: date, scored: pd.DataFrame, pairs: pd.DataFrame,
         cells = labelled.assign(x_cell=labelled["x_bin"] // CELL_BINS, y_cell=labelled["y_bin"] // CELL_BINS)
         by_cell = cells.groupby(["x_model", "y_model", "x_cell", "y_cell", "label"]).agg(applications=("x", "size"))
         _into(deltas.pair_cells, by_cell, day, ("applications",), at=2)
+        _pair_reasons(deltas, day, pairs)
     return deltas
 
 
@@ -135,6 +139,36 @@ def _segments(deltas: Deltas, day: date, scored: pd.DataFrame) -> None:
     grouped = rows.groupby(["model_id", "dimension", "segment", "decision", "label"]).agg(
         applications=("known", "size"), amount=("known", "sum"))
     _into(deltas.segments, grouped, day, ("applications", "amount"))
+
+
+def _explanation(value: object) -> tuple[tuple[str, float], ...]:
+    """Stored explanation pairs (a list, JSON text or None) as `Scored.reasons`."""
+    return reasons_of(json.loads(value) if isinstance(value, str) else value if isinstance(value, list) else None)
+
+
+def _reasons(deltas: Deltas, day: date, scored: pd.DataFrame) -> None:
+    """Each explained score's reasons, as `Deltas.explained` counts them (few rows per score: a loop)."""
+    for model_id, decision, stored in zip(scored["model_id"], scored["decision"], scored["explanation"],
+                                          strict=True):
+        for rank, (feature, contribution) in enumerate(_explanation(stored)):
+            current = deltas.reasons.setdefault((str(model_id), day, str(decision), feature), [0, 0, 0.0])
+            current[0] += 1
+            current[1] += int(rank == 0)
+            current[2] += contribution
+
+
+def _pair_reasons(deltas: Deltas, day: date, pairs: pd.DataFrame) -> None:
+    """Where a pair decided differently, each side's reasons, as `Deltas.disagreed` counts them."""
+    differ = pairs[pairs["x_decision"] != pairs["y_decision"]]
+    for x_model, y_model, x_decision, y_decision, x_stored, y_stored in zip(
+            differ["x_model"], differ["y_model"], differ["x_decision"], differ["y_decision"],
+            differ["x_explanation"], differ["y_explanation"], strict=True):
+        key = (str(x_model), str(y_model), day, str(x_decision), str(y_decision))
+        for side, stored in (("challenger", x_stored), ("champion", y_stored)):
+            for feature, contribution in _explanation(stored):
+                current = deltas.pair_reasons.setdefault((*key, side, feature), [0, 0.0])
+                current[0] += 1
+                current[1] += contribution
 
 
 def _text(value: object) -> object:

@@ -50,7 +50,8 @@ def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastScor
     app.state.platform = platform
     app.state.serving = serving
     app.state.fanout = fanout
-    app.state.scorer = Scorer(serving, platform.hasher, sink=fanout.sink, explain=platform.settings.explanations)
+    app.state.scorer = Scorer(serving, platform.hasher, sink=fanout.sink, explain=platform.settings.explanations,
+                             top=platform.settings.top_reasons)
     app.state.api_keys = platform.settings.api_key_set
     app.state.admin_token = platform.settings.admin_token.get_secret_value() if platform.settings.admin_token else None
     for router in (routes_scoring.router, routes_outcomes.router, routes_ops.router, routes_admin.router,

@@ -21,13 +21,16 @@ PARTS: dict[str, Callable[[Connection, Window], Any]] = {  # the slowest first
     "coverage": reporting.coverage,
     "promotions": reporting.promotions,
     "fairness": reporting.fairness,
+    "reasons": reporting.top_reasons,
+    "disagreements": reporting.disagreements,
 }
 READERS = 3  # the parts are independent reads: a few connections at once answer in about the slowest one's time
 
 
 def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
     """Per detector: champion and comparison (with swap sets), ROC curves, score histograms, daily
-    performance, shadow coverage, latest drift, fairness by age band and region, and the promotion history;
+    performance, shadow coverage, latest drift, fairness by age band and region, the top reasons of each
+    model's declines and reviews, where two models disagree and why, and the promotion history;
     and what waits for a governance decision, with the latest audit events."""
     engine = platform.engine
 
@@ -57,6 +60,8 @@ def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
             "drift": [r for r in parts["drift"] if r["detector"] == name],
             "promotions": [r for r in parts["promotions"] if r["detector"] == name],
             "fairness": [r for r in parts["fairness"] if r["detector"] == name],
+            "reasons": [r for r in parts["reasons"] if r["detector"] == name],
+            "disagreements": [r for r in parts["disagreements"] if r["detector"] == name],
         })
     return _plain({"generated_at": datetime.now(UTC), "detector": window.detector, "since": window.since,
                    "detectors": sections, "governance": waiting.result()})
@@ -64,7 +69,7 @@ def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
 
 def _detectors_in(parts: dict[str, Any]) -> set[str]:
     found = {c["detector"] for c in parts["roc"].values()}
-    for key in ("histograms", "daily", "coverage", "drift", "promotions", "fairness"):
+    for key in ("histograms", "daily", "coverage", "drift", "promotions", "fairness", "reasons", "disagreements"):
         found |= {r["detector"] for r in parts[key] if r.get("detector")}
     return found
 

@@ -18,6 +18,7 @@ from arbiter.bootstrap import Platform
 from arbiter.domain.evidence import recall_at_rate
 from arbiter.insights.views import select_sql
 from arbiter.store.dialect_sql import expand
+from models.explain import label_of
 
 ROC_BUCKETS = 200  # the ROC curve's thresholds: scores bucketed to 1/200, counted in SQL
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhm])\s*$")
@@ -143,6 +144,85 @@ def fairness(conn: Connection, window: Window) -> list[dict[str, Any]]:
         params["since"] = window.since_day
     return _rows(conn, f"SELECT f.* FROM ({body}) f WHERE {where} ORDER BY f.detector, f.model_id, f.dimension, "
                        "f.segment", **params)
+
+
+REASON_DAYS = 14  # the dashboard's reasons per day: the latest days of the window
+ADVERSE = ("decline", "review")  # the decisions a person has to read reasons for
+
+
+def top_reasons(conn: Connection, window: Window, top: int = 3) -> list[dict[str, Any]]:
+    """Per model, the inputs its declines and reviews named most over the window (`model_reasons`),
+    and per day of the latest `REASON_DAYS` its `top` ones: [{model_id, detector, overall, days}]."""
+    body = select_sql("model_reasons", conn.dialect.name, since=window.since is not None)
+    where, params = _where(window, detector="r.detector")
+    if window.since:
+        params["since"] = window.since_day
+    rows = _rows(conn, f"SELECT r.model_id, r.detector, r.day, r.decision, r.feature, r.applications, r.named_first, "
+                       f"r.mean_contribution, r.decisions FROM ({body}) r WHERE {where} "
+                       f"AND r.decision IN ('decline', 'review')", **params)
+    models: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        model = models.setdefault(r["model_id"], {"detector": r["detector"], "features": {}, "days": {},
+                                                  "decisions": {}, "day_decisions": {}})
+        day = str(r["day"])
+        for bucket in (model["features"], model["days"].setdefault(day, {})):
+            n, first, total = bucket.get(r["feature"], (0, 0, 0.0))
+            bucket[r["feature"]] = (n + int(r["applications"]), first + int(r["named_first"]),
+                                    total + float(r["mean_contribution"]) * int(r["applications"]))
+        model["day_decisions"][(day, r["decision"])] = int(r["decisions"] or 0)
+    out = []
+    for model_id, model in sorted(models.items()):
+        per_day = {}
+        for (day, _), n in model["day_decisions"].items():
+            per_day[day] = per_day.get(day, 0) + n
+        decided = sum(per_day.values())
+        latest = sorted(model["days"], reverse=True)[:REASON_DAYS]
+        out.append({"model_id": model_id, "detector": model["detector"], "decisions": decided,
+                    "overall": _ranked(model["features"], decided, top + 2),
+                    "days": [{"day": day, "decisions": per_day.get(day, 0),
+                              "reasons": _ranked(model["days"][day], per_day.get(day, 0), top)} for day in latest]})
+    return out
+
+
+def _ranked(features: dict[str, tuple[int, int, float]], decided: int, top: int) -> list[dict[str, Any]]:
+    ranked = sorted(features.items(), key=lambda item: (-item[1][0], item[0]))[:top]
+    return [{"feature": f, "label": label_of(f), "named": n, "named_first": first,
+             "share": n / decided if decided else None, "mean_contribution": total / n if n else None}
+            for f, (n, first, total) in ranked]
+
+
+def disagreements(conn: Connection, window: Window, top: int = 3) -> list[dict[str, Any]]:
+    """Per challenger and champion, each pair of differing decisions over the window: how many
+    applications, and the inputs each side's explanations named most on them (`model_disagreements`)."""
+    body = select_sql("model_disagreements", conn.dialect.name, since=window.since is not None)
+    where, params = _where(window, detector="w.detector")
+    pair_where, pair_params = _where(window, day="day")
+    if window.since:
+        params["since"] = window.since_day
+    counts = {(r["challenger_id"], r["champion_id"], r["challenger_decision"], r["champion_decision"]):
+              (int(r["applications"]), r["detector"]) for r in _rows(conn, f"""
+        SELECT challenger_id, champion_id, challenger_decision, champion_decision, MIN(detector) AS detector,
+               SUM(applications) AS applications
+        FROM evidence_pairs WHERE challenger_decision <> champion_decision AND {pair_where}
+        GROUP BY challenger_id, champion_id, challenger_decision, champion_decision""", **pair_params)}
+    why: dict[tuple, dict[str, Any]] = {}
+    for r in _rows(conn, f"SELECT w.challenger_id, w.champion_id, w.detector, w.challenger_decision, "
+                         f"w.champion_decision, w.side, w.feature, SUM(w.named) AS named, "
+                         f"SUM(w.mean_contribution * w.named) AS contribution FROM ({body}) w WHERE {where} "
+                         f"GROUP BY w.challenger_id, w.champion_id, w.detector, w.challenger_decision, "
+                         f"w.champion_decision, w.side, w.feature", **params):
+        key = (r["challenger_id"], r["champion_id"], r["challenger_decision"], r["champion_decision"])
+        entry = why.setdefault(key, {"detector": r["detector"], "challenger": {}, "champion": {}})
+        entry[r["side"]][r["feature"]] = (int(r["named"]), 0, float(r["contribution"] or 0.0))
+    out = []
+    for key in sorted(set(counts) | set(why)):
+        n, detector = counts.get(key, (0, None))
+        entry = why.get(key, {"detector": detector, "challenger": {}, "champion": {}})
+        out.append({"challenger_id": key[0], "champion_id": key[1], "challenger_decision": key[2],
+                    "champion_decision": key[3], "detector": entry["detector"] or detector, "applications": n,
+                    "challenger_reasons": _ranked(entry["challenger"], n, top),
+                    "champion_reasons": _ranked(entry["champion"], n, top)})
+    return sorted(out, key=lambda r: (-r["applications"], r["challenger_id"]))
 
 
 _MATURE_DAY = "day <= DAY_OF(MATURE_BEFORE((SELECT label_maturity_days FROM view_settings WHERE id = 1)))"

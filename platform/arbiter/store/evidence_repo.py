@@ -49,6 +49,8 @@ VALUES = {
     "evidence_shadow_hours": ("scored",),
     "evidence_drift": ("applications",),
     "evidence_segments": ("applications", "amount"),
+    "evidence_reasons": ("applications", "first", "contribution"),
+    "evidence_pair_reasons": ("applications", "contribution"),
 }
 MAXIMA = {"evidence_shadow_hours": ("last_received_at", "last_scored_at")}  # kept as the greatest, not summed
 LOCK_KEY = 0x6172_6269_7465_72  # "arbiter": the evidence writers' advisory lock
@@ -204,7 +206,8 @@ def _by_table(deltas: Deltas) -> tuple[tuple[Table, dict[tuple, list[float]]], .
             (tables.EvidencePairCell.__table__, deltas.pair_cells),
             (tables.EvidenceArrival.__table__, deltas.arrivals),
             (tables.EvidenceShadowHour.__table__, deltas.shadow_hours), (tables.EvidenceDrift.__table__, deltas.drift),
-            (tables.EvidenceSegment.__table__, deltas.segments))
+            (tables.EvidenceSegment.__table__, deltas.segments), (tables.EvidenceReason.__table__, deltas.reasons),
+            (tables.EvidencePairReason.__table__, deltas.pair_reasons))
 
 
 def _rows(table: Table, changes: dict[tuple, list], detectors: dict[str, str]) -> list[dict]:
@@ -273,8 +276,10 @@ def count_scores(session: Session, scored: Sequence[Scored], pairs: Sequence[tup
     labels = labels_of(session, [s.application_id for s in scored] + [c.application_id for c, _ in pairs])
     for s in scored:
         deltas.score(s, labels.get(s.application_id, UNLABELLED))
+        deltas.explained(s)
     for challenger, champion in pairs:
         deltas.pair(challenger, champion, labels.get(challenger.application_id, UNLABELLED))
+        deltas.disagreed(challenger, champion)
     apply(session, deltas)
 
 
@@ -337,7 +342,8 @@ def _with_champion(query: Select) -> Select:
 
 AGGREGATES = (tables.EvidenceDecision, tables.EvidenceBin, tables.EvidencePair, tables.EvidencePairBin,
               tables.EvidencePairCell,
-              tables.EvidenceArrival, tables.EvidenceShadowHour, tables.EvidenceDrift, tables.EvidenceSegment)
+              tables.EvidenceArrival, tables.EvidenceShadowHour, tables.EvidenceDrift, tables.EvidenceSegment,
+              tables.EvidenceReason, tables.EvidencePairReason)
 
 
 def decision_shares(session: Session, model_id: str, since: date) -> tuple[int, dict[str, float]]:
@@ -380,29 +386,35 @@ def recount_day(session: Session, detector: str, day: date) -> int:
                   ["application_id", "received_at", "amount", "segments", *watched])
     states = labels_of(session, apps["application_id"])
     apps["is_fraud"] = apps["application_id"].map(lambda i: {"fraud": True, "legit": False}.get(states.get(i, "")))
-    decided = _frame(session, select(d.application_id, d.model_id, d.score, d.decision, d.decided_at).where(
-        d.detector == detector, d.decided_at >= start, d.decided_at < end, d.model_id.is_not(None),
-        d.score.is_not(None)), ["application_id", "model_id", "score", "decision", "scored_at"])
+    decided = _frame(session, select(d.application_id, d.model_id, d.score, d.decision, d.decided_at, d.explanation)
+                     .where(d.detector == detector, d.decided_at >= start, d.decided_at < end, d.model_id.is_not(None),
+                            d.score.is_not(None)),
+                     ["application_id", "model_id", "score", "decision", "scored_at", "explanation"])
     shadowed = _frame(session, select(s.application_id, s.model_id, s.score, s.decision, s.scored_at, s.champion_id,
-                                      s.champion_score, s.champion_decision)
+                                      s.champion_score, s.champion_decision, s.explanation)
                       .where(s.detector == detector, s.received_at >= start, s.received_at < end),
                       ["application_id", "model_id", "score", "decision", "scored_at", "champion_id", "champion_score",
-                       "champion_decision"])
+                       "champion_decision", "explanation"])
     champion = decided.merge(apps, on="application_id").assign(shadow=False)
     challenger = shadowed.merge(apps, on="application_id").assign(shadow=True)
     columns = [*recount.SCORED, *watched]
     scored = pd.concat([champion[columns], challenger[columns]], ignore_index=True)
     # the champion each challenger row was paired with: its own columns, or (rows stored before they
     # existed) the decision on record, as `_with_champion` reads it
-    paired = challenger.merge(decided[["application_id", "model_id", "score", "decision"]].rename(
-        columns={"model_id": "d_model", "score": "d_score", "decision": "d_decision"}), on="application_id", how="left")
+    paired = challenger.merge(decided[["application_id", "model_id", "score", "decision", "explanation"]].rename(
+        columns={"model_id": "d_model", "score": "d_score", "decision": "d_decision", "explanation": "d_explanation"}),
+        on="application_id", how="left")
     own = paired["champion_score"].notna()
     paired = pd.DataFrame({
         "x_model": paired["model_id"], "x": paired["score"], "x_decision": paired["decision"],
         "amount": paired["amount"], "is_fraud": paired["is_fraud"],
         "y_model": paired["champion_id"].where(own, paired["d_model"]),
         "y": paired["champion_score"].where(own, paired["d_score"]),
-        "y_decision": paired["champion_decision"].where(own, paired["d_decision"])})
+        "y_decision": paired["champion_decision"].where(own, paired["d_decision"]),
+        # the champion's reasons: its decision on record (the model the row was paired with decided it)
+        "x_explanation": paired["explanation"],
+        "y_explanation": paired["d_explanation"].where(paired["d_model"] == paired["champion_id"].where(own,
+                                                                                                      paired["d_model"]))})
     paired = paired[paired["y"].notna()].astype({"y": float})
     deltas = recount.recount(detector, day, scored, paired, list(apps["received_at"]),
                              {m: r for m in scored["model_id"].unique() if (r := references.of(session, m))}, watched)

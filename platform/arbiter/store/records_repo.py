@@ -15,7 +15,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from arbiter.domain.evidence import Scored, day_of, utc
+from arbiter.domain.evidence import Scored, day_of, reasons_of, utc
 from arbiter.domain.pii import PiiHasher
 from arbiter.store import tables
 from models.explain import as_pairs
@@ -122,5 +122,5 @@ def record_decisions(session: Session, detector: Detector, hasher: PiiHasher, re
     return Recorded([a for a in applications if a["application_id"] in stored], [
         Scored(d["model_id"], detector.name, day_of(arrived[d["application_id"]]["received_at"]), d["score"],
                d["decision"], arrived[d["application_id"]]["amount"], d["application_id"],
-               segment_pairs(arrived[d["application_id"]]["segments"]))
+               segment_pairs(arrived[d["application_id"]]["segments"]), reasons_of(d["explanation"]))
         for d in decisions if d["application_id"] in inserted and d["model_id"] and d["score"] is not None])

@@ -465,6 +465,41 @@ class EvidenceSegment(Base):
     amount: Mapped[float] = mapped_column(Float)
 
 
+class EvidenceReason(Base):
+    """Per model, day and decision: how many decisions named each input among their explanation's
+    reasons, how many named it first, and the sum of its contributions: the top reasons per model and day."""
+
+    __tablename__ = "evidence_reasons"
+    __table_args__ = (Index(None, "detector", "day"),)
+    model_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    decision: Mapped[str] = mapped_column(String(16), primary_key=True)
+    feature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    applications: Mapped[int] = mapped_column(Integer)
+    first: Mapped[int] = mapped_column(Integer)
+    contribution: Mapped[float] = mapped_column(Float)
+
+
+class EvidencePairReason(Base):
+    """Per challenger, champion and day, on the applications they decided differently: how often each
+    input was among each side's reasons (`side`), and the sum of its contributions: where two models
+    disagree and why."""
+
+    __tablename__ = "evidence_pair_reasons"
+    __table_args__ = (Index(None, "detector", "day"),)
+    challenger_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    champion_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    challenger_decision: Mapped[str] = mapped_column(String(16), primary_key=True)
+    champion_decision: Mapped[str] = mapped_column(String(16), primary_key=True)
+    side: Mapped[str] = mapped_column(String(16), primary_key=True)
+    feature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    detector: Mapped[str] = mapped_column(String(64))
+    applications: Mapped[int] = mapped_column(Integer)
+    contribution: Mapped[float] = mapped_column(Float)
+
+
 class EvidenceArrival(Base):
     """Per detector and UTC hour: the applications stored (`shadow_coverage`'s published count)."""
 

@@ -30,8 +30,8 @@
   }
   function empty(box, message) { box.appendChild(el("p", { cls: "empty", text: message })); return box; }
 
-  function chartCard(title, id, config, hasData, emptyMessage) {
-    const box = card(title);
+  function chartCard(title, id, config, hasData, emptyMessage, wide) {
+    const box = card(title, wide);
     if (!hasData) return empty(box, emptyMessage);
     const canvas = el("canvas", { id: id, "data-chart": id, role: "img", "aria-label": title });
     box.appendChild(el("div", { cls: "chart" }, [canvas]));
@@ -57,6 +57,7 @@
     Object.keys(section.roc).forEach((m) => ids.add(m));
     section.histograms.forEach((r) => ids.add(r.model_id));
     section.daily.forEach((r) => ids.add(r.model_id));
+    section.reasons.forEach((r) => ids.add(r.model_id));
     const colors = {};
     Array.from(ids).sort().forEach((m, i) => { colors[m] = PALETTE[i % PALETTE.length]; });
     return colors;
@@ -200,6 +201,48 @@
     return box;
   }
 
+  function reasonsChart(section, colors, key) {
+    const features = [];
+    section.reasons.forEach((m) => m.overall.forEach((r) => { if (!features.includes(r.label)) features.push(r.label); }));
+    const config = {
+      type: "bar",
+      data: {
+        labels: features,
+        datasets: section.reasons.map((m) => ({
+          label: m.model_id, backgroundColor: colors[m.model_id] || PALETTE[0],
+          data: features.map((f) => { const r = m.overall.find((x) => x.label === f); return r ? r.share : 0; }),
+        })),
+      },
+      options: { indexAxis: "y", scales: { x: { min: 0, max: 1, title: { display: true, text: "share of declines and reviews naming it" } } } },
+    };
+    return chartCard("Top reasons of declines and reviews, per model (explanations)", "reasons-" + key, config,
+                     features.length > 0, "no explained decline or review yet", true);
+  }
+
+  function reasonsCard(section) {
+    const box = card("Top reasons per model and day (declines and reviews)", true);
+    const rows = [];
+    section.reasons.forEach((m) => m.days.forEach((d) => rows.push([d.day, m.model_id, count(d.decisions),
+      { text: d.reasons.map((r) => r.label + " " + pct(r.share)).join(" · "), cls: "text" }])));
+    if (!rows.length) return empty(box, "no explained decline or review yet");
+    rows.sort((a, b) => (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0));
+    box.appendChild(table(["day", "model", "declines + reviews", "reasons named (share of them)"], rows,
+                          ["text", "text", "", "text"]));
+    return box;
+  }
+
+  function disagreementCard(section) {
+    const box = card("Where challenger and champion disagree, and why (the inputs each side named)", true);
+    if (!section.disagreements.length) return empty(box, "no application decided differently by a challenger and the champion");
+    const why = (list) => ({ text: list.map((r) => r.label + " (" + count(r.named) + ")").join(" · ") || "–", cls: "text" });
+    box.appendChild(table(["challenger", "champion", "challenger says", "champion says", "applications",
+                           "challenger's reasons", "champion's reasons"],
+      section.disagreements.map((r) => [r.challenger_id, r.champion_id, r.challenger_decision, r.champion_decision,
+        count(r.applications), why(r.challenger_reasons), why(r.champion_reasons)]),
+      ["text", "text", "text", "text", "", "text", "text"]));
+    return box;
+  }
+
   function promotionsCard(section) {
     const box = card("Promotion history (audit trail)", true);
     if (!section.promotions.length) return empty(box, "no promotion or rollback on record");
@@ -279,6 +322,9 @@
         coverageCard(section, key),
         driftCard(section),
         ...(section.detector === "card-applications" || section.fairness.length ? [fairnessCard(section)] : []),
+        reasonsChart(section, colors, key),
+        reasonsCard(section),
+        disagreementCard(section),
         promotionsCard(section),
       ]);
       root.appendChild(el("section", { cls: "detector", "data-detector": section.detector },
