@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from models import explain
 from models.bundle import CERTIFICATION
 from models.runtimes import OpenedBundle, load_runtime, open_bundle
-from models.scoring import to_score
 
 DEFAULT_TOLERANCE = 1e-5
 
@@ -50,29 +50,25 @@ def certify(bundle: str | Path | OpenedBundle, runtime: str | None = None,
     diff = float(np.max(np.abs(got - expected))) if len(expected) else float("inf")
     if not np.all(np.isfinite(got)):
         diff = float("inf")
-    explained = _explanation_diffs(served, examples, got) if served.explainer is not None else (None, None)
+    explained = _explanation_diffs(served, examples, expected) if served.explainer is not None else (None, None)
     return CertificationResult(served.kind, len(expected), diff, tolerance, examples.get("reference", ""), *explained)
 
 
 def score_from_contributions(total: np.ndarray, manifest: dict[str, Any]) -> np.ndarray:
-    """The score that contributions plus bias (`total`, per row) stand for: a probability as is,
-    log-odds through the logistic, an outlier's distance ratio through the bundle's score transform."""
-    output = manifest["explanation"]["output"]
-    if output == "log-odds":
-        return 1.0 / (1.0 + np.exp(-total))
-    if output == "distance ratio":
-        return to_score(total, manifest["serving"]["score_transform"])
-    return total
+    """The score that contributions plus bias (`total`, per row) stand for, for this bundle."""
+    return explain.score_from_contributions(total, manifest["explanation"]["output"],
+                                            manifest["serving"]["score_transform"],
+                                            manifest["explanation"].get("details"))
 
 
 def _explanation_diffs(served: Any, examples: dict[str, Any], scores: np.ndarray) -> tuple[float, float]:
-    """(max |served - expected contribution|, max |score from contributions + bias - served score|);
-    infinite when the bundle lacks the expected contributions."""
+    """(max |served - expected contribution|, max |score from contributions + bias - the library's
+    score|): the explained path serves that score (`Runtime.score_and_explain`), so it is held to the
+    same tolerance as the model's graph; infinite when the bundle lacks the expected contributions."""
     expected = np.asarray(examples.get("expected_contributions") or [], dtype=np.float64)
     X = served.features.transform_records(examples["rows"])
     got = served.explainer.contributions(X).astype(np.float64)
     if expected.shape != got.shape:
         return float("inf"), float("inf")
-    total = got.sum(axis=1)
-    rebuilt = score_from_contributions(total, served.bundle.manifest)
+    rebuilt = served.explainer.score(got)  # exactly as serving computes it
     return float(np.max(np.abs(got - expected))), float(np.max(np.abs(rebuilt - scores)))

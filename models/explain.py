@@ -25,7 +25,6 @@ structures (its own leaf assignment for a forest), against which registration ce
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +32,8 @@ from typing import Any
 import numpy as np
 import onnx
 from onnx import TensorProto, helper
+
+from models.scoring import to_score
 
 EXPLAIN_MODEL = "explain.onnx"
 OPSET = [helper.make_opsetid("", 18), helper.make_opsetid("ai.onnx.ml", 3)]
@@ -96,6 +97,7 @@ class Attribution:
     forest: Any = None  # a RandomForestClassifier: its own `apply` routes the reference
     linear: tuple[np.ndarray, np.ndarray, float] | None = None  # weights, means, bias (the output at the means)
     computed: Callable[[np.ndarray], np.ndarray] | None = None  # a model computing its own (outliers)
+    details: dict[str, float] = field(default_factory=dict)  # what turns the output into a score, if not the output
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Reference contributions, `(rows, n_features + 1)`, the bias last."""
@@ -190,7 +192,7 @@ class Attribution:
 
 def attribution_of(estimator: Any, n_features: int) -> Attribution | None:
     """The attribution of a fitted scikit-learn model (None: no such method for it here)."""
-    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier, IsolationForest, RandomForestClassifier
     from sklearn.pipeline import Pipeline
 
     if isinstance(estimator, RandomForestClassifier):
@@ -208,12 +210,42 @@ def attribution_of(estimator: Any, n_features: int) -> Attribution | None:
         return attributed(Attribution("path attribution (Saabas), summed over the boosting iterations",
                                        "log-odds", n_features, trees=trees,
                                        base=float(np.ravel(estimator._baseline_prediction)[0])))
+    if isinstance(estimator, IsolationForest):
+        return _isolation_attribution(estimator, n_features)
     if isinstance(estimator, Pipeline) and [name for name, _ in estimator.steps] == ["scale", "logreg"]:
         scaler, logreg = estimator.named_steps["scale"], estimator.named_steps["logreg"]
         weights = logreg.coef_[0] / scaler.scale_
         return Attribution("coefficient x (value - training mean)", "log-odds", n_features,
                            linear=(weights, scaler.mean_.astype(np.float64), float(logreg.intercept_[0])))
     return None
+
+
+def _isolation_attribution(estimator: Any, n_features: int) -> Attribution:
+    """An isolation forest's mean depth, negated (a shorter path is more unusual), split over the features
+    by path attribution. A leaf's depth is the library's own (`_decision_path_lengths` plus
+    `_average_path_length_per_tree` - 1, as `score_samples` adds them); a node's, its children's
+    weighted by their training samples. Each tree's features are the forest's columns it was given."""
+    from sklearn.ensemble._iforest import _average_path_length
+
+    trees = []
+    for t, (member, columns) in enumerate(zip(estimator.estimators_, estimator.estimators_features_, strict=True)):
+        tree = member.tree_
+        left, right = tree.children_left.astype(np.int64), tree.children_right.astype(np.int64)
+        samples = tree.weighted_n_node_samples.astype(np.float64)
+        value = -(np.asarray(estimator._decision_path_lengths[t], dtype=np.float64)
+                  + np.asarray(estimator._average_path_length_per_tree[t], dtype=np.float64) - 1.0)
+        for node in range(len(left) - 1, -1, -1):  # children are numbered after their parents
+            if left[node] >= 0:
+                w = samples[left[node]] + samples[right[node]]
+                value[node] = (samples[left[node]] * value[left[node]] + samples[right[node]] * value[right[node]]) / w
+        feature = np.where(tree.feature >= 0, np.asarray(columns)[np.maximum(tree.feature, 0)], 0).astype(np.int64)
+        # averaged over the trees: the bias stays a few units, which float32 output keeps to 1e-6
+        trees.append(Tree(feature, tree.threshold.astype(np.float64), left, right, value,
+                          1.0 / len(estimator.estimators_)))
+    depth_scale = float(_average_path_length([estimator.max_samples_])[0])
+    return attributed(Attribution("path attribution (Saabas) of the mean isolation depth, negated: a shorter path is "
+                                  "more unusual", "negated isolation depth", n_features, trees=trees,
+                                  details={"depth_scale": depth_scale, "offset": float(estimator.offset_)}))
 
 
 def _boosted_tree(nodes: np.ndarray) -> Tree:
@@ -269,7 +301,8 @@ def label_of(source: str) -> str:
 
 
 RAISED = "{} raised the fraud score"
-UNUSUAL = "{} is far from the usual traffic"  # an outlier score's reasons: distance, not evidence of fraud
+UNUSUAL = "{} is unlike the usual traffic"  # an outlier score's reasons: unusual, not evidence of fraud
+OUTLIER_OUTPUTS = ("distance ratio", "negated isolation depth")
 
 
 class Explainer:
@@ -277,56 +310,102 @@ class Explainer:
     inputs a person knows."""
 
     def __init__(self, compute: Callable[[np.ndarray], np.ndarray], feature_names: list[str], top: int = 3,
-                 wording: str = RAISED) -> None:
+                 wording: str = RAISED, output: str = "probability",
+                 score_transform: dict[str, Any] | None = None, details: dict[str, Any] | None = None) -> None:
         self.compute = compute
         self.top = top
+        self.output, self.score_transform, self.details = output, score_transform, details
         self.sources = list(dict.fromkeys(source_of(n) for n in feature_names))
         index = {s: i for i, s in enumerate(self.sources)}
         self.group_of = [index[source_of(n)] for n in feature_names]  # feature column -> its input
+        self.ungrouped = self.group_of == list(range(len(feature_names)))
         self.texts = [wording.format(label_of(s)) for s in self.sources]
 
     @classmethod
-    def from_graph(cls, graph: bytes | str, feature_names: list[str], top: int = 3) -> Explainer:
+    def from_graph(cls, graph: bytes | str, feature_names: list[str], top: int = 3, **kwargs: Any) -> Explainer:
         """The explainer of a contribution graph (`explain.onnx`), one onnxruntime thread."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
         session = ort.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
-        return cls(lambda X: session.run(None, {"X": X})[0], feature_names, top)
+        return cls(lambda X: session.run(None, {"X": X})[0], feature_names, top, **kwargs)
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per feature (and the bias, last) for a float32 feature matrix."""
         return self.compute(np.ascontiguousarray(X, dtype=np.float32))
 
+    def score(self, contributions: np.ndarray) -> np.ndarray:
+        """The fraud scores the contributions stand for (plus the bias, they are the model's output:
+        `score_from_contributions`), each row's sum taken in float64 as `score_and_explain` takes it."""
+        return self.score_and_explain(contributions, 0)[0]
+
+    def score_and_explain(self, contributions: np.ndarray, top: int | None = None
+                          ) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
+        """The scores and the explanations from one pass over the rows (`top` 0: scores only)."""
+        rows = contributions.tolist()
+        totals = np.array([sum(row) for row in rows], dtype=np.float64)
+        scores = score_from_contributions(totals, self.output, self.score_transform, self.details)
+        return scores, (self._explain(rows, self.top if top is None else top) if top != 0 else [])
+
     def explain(self, contributions: np.ndarray, top: int | None = None) -> list[list[dict[str, Any]]]:
-        """Per row, the inputs that pushed the score up most, strongest first (at most `top`).
-        Plain Python over a row's few dozen floats: cheaper than numpy's per-call overhead for the
+        """Per row, the inputs that pushed the score up most, strongest first (at most `top`)."""
+        return self._explain(contributions.tolist(), self.top if top is None else top)
+
+    def _explain(self, rows: list[list[float]], k: int) -> list[list[dict[str, Any]]]:
+        """Plain Python over a row's few dozen floats: cheaper than numpy's per-call overhead for the
         gateway's one application."""
-        k = self.top if top is None else top
         out = []
-        for row in contributions.tolist():
-            totals = [0.0] * len(self.sources)
-            for group, value in zip(self.group_of, row, strict=False):  # the bias, last, has no group
-                totals[group] += value
-            best = heapq.nlargest(k, ((v, i) for i, v in enumerate(totals) if v > 0))
-            out.append([{"feature": self.sources[i], "contribution": round(v, 6), "text": self.texts[i]}
-                        for v, i in best])
+        width = len(self.sources)
+        for row in rows:
+            if self.ungrouped:  # one column per input: the row itself (the bias, last, left out)
+                totals = row[:width]
+            else:
+                totals = [0.0] * width
+                for group, value in zip(self.group_of, row, strict=False):  # the bias, last, has no group
+                    totals[group] += value
+            best = sorted(range(width), key=totals.__getitem__, reverse=True)[:k]
+            out.append([{"feature": self.sources[i], "contribution": round(totals[i], 6), "text": self.texts[i]}
+                        for i in best if totals[i] > 0])
         return out
 
 
-def explainer_for(described: dict[str, Any] | None, feature_names: list[str], graph_dir: Any = None,
+def score_from_contributions(total: np.ndarray, output: str, score_transform: dict[str, Any] | None,
+                             details: dict[str, Any] | None = None) -> np.ndarray:
+    """The score that contributions plus bias (`total`, per row) stand for: a probability as is (in
+    [0, 1]), log-odds through the logistic, an outlier's distance ratio through the bundle's score
+    transform, an isolation forest's negated mean depth through its decision function
+    (-2^(total / depth_scale) - offset) and then the transform."""
+    total = np.asarray(total, dtype=np.float64)
+    if output == "log-odds":
+        return 1.0 / (1.0 + np.exp(-np.clip(total, -500.0, 500.0)))
+    if output == "distance ratio":
+        assert score_transform is not None
+        return to_score(total, score_transform)
+    if output == "negated isolation depth":
+        assert score_transform is not None and details is not None
+        raw = -np.exp2(total / float(details["depth_scale"])) - float(details["offset"])
+        return to_score(raw, score_transform)
+    return np.minimum(np.maximum(total, 0.0), 1.0)
+
+
+def explainer_for(manifest: dict[str, Any], feature_names: list[str], graph_dir: Any = None,
                   own: Callable[[np.ndarray], np.ndarray] | None = None) -> Explainer | None:
     """The explainer a manifest's `explanation` describes: its graph (a file in `graph_dir`) or the
     model's own `contributions` (`own`); None when the bundle explains nothing or `own` is missing."""
+    described = manifest.get("explanation")
     if not described:
         return None
+    kwargs = {"output": described.get("output", "probability"),
+              "score_transform": manifest.get("serving", {}).get("score_transform"),
+              "details": described.get("details"),
+              "wording": UNUSUAL if described.get("output") in OUTLIER_OUTPUTS else RAISED}
     top = int(described.get("top", 3))
     if described.get("file"):
-        return Explainer.from_graph(str(graph_dir / described["file"]), feature_names, top)
+        return Explainer.from_graph(str(graph_dir / described["file"]), feature_names, top, **kwargs)
     if own is None:
         return None
-    return Explainer(own, feature_names, top, UNUSUAL if described.get("output") == "distance ratio" else RAISED)
+    return Explainer(own, feature_names, top, **kwargs)
 
 
 def as_pairs(explanation: Sequence[Any] | None) -> list[list[Any]] | None:

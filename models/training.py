@@ -251,7 +251,8 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
                 float(s) for s in np.quantile(np.asarray(valid_scores, dtype=float), QUANTILE_LEVELS)]},
             # file None: the model computes its own contributions (a neighbour query has no ONNX graph)
             "explanation": {"method": attribution.method, "output": attribution.output,
-                            "file": EXPLAIN_MODEL if graph is not None else None, "top": 3}
+                            "file": EXPLAIN_MODEL if graph is not None else None, "top": 3,
+                            **({"details": attribution.details} if attribution.details else {})}
             if attribution is not None else None,
             # per age band and region: what governance reviews for bias before the model decides anything
             "fairness": _validation_fairness(detector, valid_part, valid_scores, y_valid),

@@ -53,7 +53,7 @@ class Runtime(ABC):
         self.features = bundle.features
         self.score_transform = bundle.manifest["serving"]["score_transform"]
         # a graph beside the model; a runtime whose model computes its own sets it once loaded
-        self.explainer = explainer_for(bundle.manifest.get("explanation"), self.features.feature_names, bundle.path)
+        self.explainer = explainer_for(bundle.manifest, self.features.feature_names, bundle.path)
 
     @abstractmethod
     def raw(self, X: np.ndarray) -> np.ndarray:
@@ -65,14 +65,16 @@ class Runtime(ABC):
     def score_and_explain(self, records: Sequence[Mapping[str, Any]], top: int | None = None
                           ) -> tuple[np.ndarray, list[list[dict[str, Any]]] | None]:
         """Scores and, when the bundle explains its decisions, each row's explanation (at most
-        `top` inputs; the bundle's default when None), the features built once for both."""
+        `top` inputs; the bundle's default when None), the features built once for both.
+        Explained, the score is the contributions' sum: contributions plus bias are the model's
+        output (certified at registration against the library's own scores), so one call of the
+        contribution graph answers both, instead of one call of each graph."""
         if not records:
             return np.empty(0), [] if self.explainer else None
         X = np.ascontiguousarray(self.features.transform_records(records), dtype=np.float32)
-        scores = self.score_matrix(X)
         if self.explainer is None:
-            return scores, None
-        return scores, self.explainer.explain(self.explainer.contributions(X), top)
+            return self.score_matrix(X), None
+        return self.explainer.score_and_explain(self.explainer.contributions(X), top)
 
     def score_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Fraud scores in [0, 1] for validated records, one vector call for the batch."""

@@ -26,7 +26,7 @@ class SklearnRuntime(Runtime):
             self.estimator.n_jobs = 1  # a thread pool per call costs more than it saves at serving sizes
         self.method = getattr(self.estimator, serving["native_method"])
         if self.explainer is None:  # a model that computes its own contributions (outlier recipes)
-            self.explainer = explainer_for(bundle.manifest.get("explanation"), self.features.feature_names,
+            self.explainer = explainer_for(bundle.manifest, self.features.feature_names,
                                            own=getattr(self.estimator, "contributions", None))
 
     def raw(self, X: np.ndarray) -> np.ndarray:

@@ -15,8 +15,9 @@ from models.runtimes import load_runtime
 from tests.conftest import train_small
 from tests.helpers import perturb_contribution_graph
 
-EXPLAINED = ("rf", "hgb", "logreg", "dbscan-outlier")
-FRAME = {"dbscan-outlier": ("card-transactions", "tx_frame")}  # the rest: card-applications
+EXPLAINED = ("rf", "hgb", "logreg", "isolation-forest", "dbscan-outlier")
+FRAME = {"dbscan-outlier": ("card-transactions", "tx_frame"),  # the rest: card-applications
+         "isolation-forest": ("card-transactions", "tx_frame")}
 
 
 def _tree(feature: int, threshold: float, values: tuple[float, float, float]) -> Tree:
