@@ -158,8 +158,9 @@ def write_report(args: argparse.Namespace, runs: dict) -> None:
              "- **gateway + worker on the same CPUs**: the same, with the worker consuming during the run: "
              "gateway, worker, Postgres, RabbitMQ and wrk share the 2 CPUs.",
              "- **publishing off**: `ARBITER_PUBLISH=false`, nothing recorded (the scoring path alone).",
-             "- **explanations off**: `ARBITER_EXPLANATIONS=false`: no contribution graph call, no `explanation` "
-             "(the gateway row has them on: one more onnxruntime call per request, 100 trees).",
+             "- **explanations off**: `ARBITER_EXPLANATIONS=false`: the model's own graph scores, no `explanation` "
+             "(the gateway row has them on: the contribution graph, 100 trees, gives the score and the reasons "
+             "in one call).",
              "- **embedded**: `memory://` broker, the recorder thread in the gateway process writing SQLite.", "",
              "| endpoint | concurrency | req/s | p50 ms | p99 ms | non-2xx |", "|---|---:|---:|---:|---:|---:|"]
     for c in (1, 32):

@@ -14,6 +14,7 @@ import pytest
 from arbiter.bootstrap import Platform
 from arbiter.domain.strategies import StrategyInput
 from arbiter.governance.proposals import submit_strategy
+from arbiter.governance.workbench import SimulationRequest, simulate_strategy
 from arbiter.insights.evidence import rebuild
 from tests.e2e.gateway_process import GatewayProcess
 from tests.integration.strategist_data import seed_champion_and_challengers
@@ -79,7 +80,7 @@ def test_dashboard_draws_every_chart_offline(platform: Platform, cli_env: dict[s
         charts = {c["id"].split("-")[0]: c for c in watch.page.evaluate(CHART_STATE)}
         text = watch.page.inner_text("main")
 
-        assert set(charts) == {"roc", "hist", "auc", "rates", "coverage", "reasons"}, charts
+        assert set(charts) == {"roc", "hist", "auc", "rates", "coverage", "reasons"}, charts  # no simulator: 30 days
         for name, chart in charts.items():
             assert chart["points"] > 0 and chart["width"] > 0, name
             assert chart["painted"] > 1000, f"{name} drew nothing on its canvas"
@@ -99,6 +100,26 @@ def test_dashboard_draws_every_chart_offline(platform: Platform, cli_env: dict[s
         watch.open(f"{gateway.url}/dashboard?detector=card-transactions&since=2026-01-12")
         assert "since 2026-01-12" in watch.page.inner_text("header")
         assert all(c["points"] > 0 for c in watch.page.evaluate(CHART_STATE))
+        assert watch.errors == []
+
+        # the simulator: moving a slider changes the figures to what the simulation service computes
+        watch.open(f"{gateway.url}/dashboard?detector=card-transactions&since=2026-01-01")
+        figures = watch.page.locator("#sim-figures-d0")
+        before = figures.inner_text()
+        assert "in force" in before and "simulated" in before
+        watch.page.evaluate("""() => { const s = document.getElementById('sim-decline-d0');
+                                       s.value = '0.7'; s.dispatchEvent(new Event('input')); }""")
+        after = figures.inner_text()
+        assert after != before
+        watch.page.locator("#sim-figures-d0").locator("xpath=..").screenshot(path=str(tmp_path / "simulator.png"))
+        expected = simulate_strategy(platform, "card-transactions", SimulationRequest(
+            review=0.5, decline=0.7, since="2026-01-01"), actor="test")["simulated"]
+        simulated_row = next(line for line in after.splitlines() if line.startswith("simulated"))
+        assert f"{100 * expected['decline_rate']:.1f}%" in simulated_row
+        assert f"{expected['false_declines']:,}" in simulated_row.split("\t")
+        assert f"{expected['expected_cost']:.0f}" in simulated_row
+        curve = next(c for c in watch.page.evaluate(CHART_STATE) if c["id"] == "sim-curve-d0")
+        assert curve["points"] > 40 and curve["painted"] > 1000
         assert watch.errors == []
 
         bad = httpx.get(f"{gateway.url}/dashboard", params={"since": "<script>", "detector": "nope"})

@@ -24,6 +24,7 @@ from arbiter.cli.replay import replay
 from arbiter.cli.report import report
 from arbiter.cli.retention import retention
 from arbiter.cli.serve import serve
+from arbiter.cli.simulate import simulate
 from arbiter.cli.training import train
 from arbiter.domain.errors import ArbiterError
 from models.detectors import UnknownDetectorError
@@ -60,7 +61,7 @@ def cli() -> None:
 
 
 for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, promotions, proposals,
-                outcomes, replay, report, evidence, retention, audit, principals, demo):
+                outcomes, replay, report, evidence, retention, audit, principals, demo, simulate):
     cli.add_command(command)
 for name, command in plugins.all_of("arbiter.commands").items():  # `arbiter worker` (shadow_workers)
     cli.add_command(command, name)

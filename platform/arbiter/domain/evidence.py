@@ -205,7 +205,8 @@ class Deltas:
         self.detectors[s.model_id] = s.detector
         _add(self.decisions, (s.model_id, s.day, s.decision, label),
              (sign, sign * (s.amount or 0.0), sign * (s.amount is None)))
-        _add(self.bins, (s.model_id, s.day, score_bin(s.score), label), (sign,))
+        _add(self.bins, (s.model_id, s.day, score_bin(s.score), label),
+             (sign, sign * (s.amount or 0.0), sign * (s.amount is None)))
         for dimension, segment in s.segments:
             _add(self.segments, (s.model_id, s.day, dimension, segment, s.decision, label),
                  (sign, sign * (s.amount or 0.0)))

@@ -63,8 +63,9 @@ def recount(detector: str, day: date, scored: pd.DataFrame, pairs: pd.DataFrame,
         by_decision = scored.groupby(["model_id", "decision", "label"]).agg(
             applications=("score", "size"), amount=("known", "sum"), without_amount=("unknown", "sum"))
         _into(deltas.decisions, by_decision, day, ("applications", "amount", "without_amount"))
-        by_bin = scored.groupby(["model_id", "bin", "label"]).agg(applications=("score", "size"))
-        _into(deltas.bins, by_bin, day, ("applications",))
+        by_bin = scored.groupby(["model_id", "bin", "label"]).agg(
+            applications=("score", "size"), amount=("known", "sum"), without_amount=("unknown", "sum"))
+        _into(deltas.bins, by_bin, day, ("applications", "amount", "without_amount"))
         shadow = scored[scored["shadow"].astype(bool)]
         if len(shadow):
             hours = shadow.assign(hour=_hours(shadow["received_at"]),

@@ -38,6 +38,7 @@ from arbiter.governance import (
     reviews,
     shadowing,
     view_settings,
+    workbench,
 )
 from arbiter.governance.configuration import known_detector
 from arbiter.insights.reporting import parse_since
@@ -233,6 +234,15 @@ def get_strategy(detector: str, request: Request, _: str = Depends(ANYONE)) -> d
 @router.put("/detectors/{detector}/strategy")
 def put_strategy(detector: str, body: StrategyInput, request: Request, actor: str = Depends(STRATEGIST)) -> Any:
     return _submitted(proposals.submit_strategy(_platform(request), detector, body, actor=actor))
+
+
+@router.post("/detectors/{detector}/simulate")
+def simulate(detector: str, body: workbench.SimulationRequest, request: Request,
+             actor: str = Depends(STRATEGIST)) -> dict[str, Any]:
+    """What a strategy would have done on a model's stored evidence (rates, frauds caught and their
+    amount, false declines, reviews a day, expected cost), the cost curve, the cheapest thresholds
+    under a review capacity; with `save`, the thresholds become a strategy proposal."""
+    return workbench.simulate_strategy(_platform(request), detector, body, actor=actor)
 
 
 @router.get("/detectors/{detector}/rules")

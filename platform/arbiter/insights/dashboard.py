@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from arbiter.bootstrap import Platform
-from arbiter.insights import reporting
+from arbiter.insights import reporting, workbench
 from arbiter.insights.reporting import Window
 
 PARTS: dict[str, Callable[[Connection, Window], Any]] = {  # the slowest first
@@ -23,6 +23,7 @@ PARTS: dict[str, Callable[[Connection, Window], Any]] = {  # the slowest first
     "fairness": reporting.fairness,
     "reasons": reporting.top_reasons,
     "disagreements": reporting.disagreements,
+    "simulator": lambda conn, w: workbench.simulator_data(conn, w.detector, w.since_day),
 }
 READERS = 3  # the parts are independent reads: a few connections at once answer in about the slowest one's time
 
@@ -62,6 +63,7 @@ def dashboard_data(platform: Platform, window: Window) -> dict[str, Any]:
             "fairness": [r for r in parts["fairness"] if r["detector"] == name],
             "reasons": [r for r in parts["reasons"] if r["detector"] == name],
             "disagreements": [r for r in parts["disagreements"] if r["detector"] == name],
+            "simulator": next((r for r in parts["simulator"] if r["detector"] == name), None),
         })
     return _plain({"generated_at": datetime.now(UTC), "detector": window.detector, "since": window.since,
                    "detectors": sections, "governance": waiting.result()})

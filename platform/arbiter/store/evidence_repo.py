@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 VALUES = {
     "evidence_decisions": ("applications", "amount", "without_amount"),
-    "evidence_bins": ("applications",),
+    "evidence_bins": ("applications", "amount", "without_amount"),
     "evidence_pairs": ("applications", "amount", "without_amount", "sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy"),
     "evidence_pair_bins": ("applications",),
     "evidence_pair_cells": ("applications",),

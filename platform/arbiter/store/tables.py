@@ -380,7 +380,8 @@ class EvidenceDecision(Base):
 
 
 class EvidenceBin(Base):
-    """Per model, day, fine score bin (`arbiter.domain.evidence`) and label state: applications."""
+    """Per model, day, fine score bin (`arbiter.domain.evidence`) and label state: applications and
+    their amounts (what a threshold simulation counts frauds' amounts from)."""
 
     __tablename__ = "evidence_bins"
     __table_args__ = (Index(None, "detector", "day"),)
@@ -390,6 +391,8 @@ class EvidenceBin(Base):
     label: Mapped[str] = mapped_column(String(8), primary_key=True)
     detector: Mapped[str] = mapped_column(String(64))
     applications: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[float] = mapped_column(Float, default=0.0, doc="sum of the known amounts")
+    without_amount: Mapped[int] = mapped_column(Integer, default=0, doc="applications with no amount")
 
 
 class EvidencePair(Base):

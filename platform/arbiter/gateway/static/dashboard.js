@@ -243,6 +243,85 @@
     return box;
   }
 
+  // the strategy simulator: the champion's fine bins (data.json `simulator`), cut at the two thresholds
+  // as arbiter/domain/simulation.py cuts them (a bin whose lower edge is at or above a threshold is in)
+  function simulateBins(sim, review, decline) {
+    const b = sim.bins, parts = { applications: [0, 0, 0], frauds: [0, 0, 0], legit: [0, 0, 0],
+                                   fraud_amount: [0, 0, 0], fraud_without_amount: [0, 0, 0] };
+    for (let i = 0; i < b.low.length; i++) {
+      const k = b.low[i] >= decline ? 2 : b.low[i] >= review ? 1 : 0;
+      Object.keys(parts).forEach((name) => { parts[name][k] += b[name][i]; });
+    }
+    const total = parts.applications[0] + parts.applications[1] + parts.applications[2];
+    const frauds = parts.frauds[0] + parts.frauds[1] + parts.frauds[2];
+    const labelled = frauds + parts.legit[0] + parts.legit[1] + parts.legit[2];
+    const days = Math.max(sim.days, 1);
+    const cost = parts.fraud_amount[0] + parts.fraud_without_amount[0] * sim.costs.missed_fraud_cost +
+      parts.legit[2] * sim.costs.false_decline_cost;
+    return {
+      approve_rate: total ? parts.applications[0] / total : null, review_rate: total ? parts.applications[1] / total : null,
+      decline_rate: total ? parts.applications[2] / total : null, reviews_per_day: parts.applications[1] / days,
+      frauds_declined: parts.frauds[2], frauds_reviewed: parts.frauds[1], frauds_missed: parts.frauds[0],
+      fraud_amount_declined: parts.fraud_amount[2], false_declines: parts.legit[2],
+      fraud_caught_rate: frauds ? (parts.frauds[1] + parts.frauds[2]) / frauds : null,
+      expected_cost: labelled ? cost : null,
+    };
+  }
+
+  function simulatorCard(section, key) {
+    const sim = section.simulator;
+    const box = card("Strategy simulator: drag the thresholds (champion, " +
+                     (sim ? "since " + sim.since : "last 30 days") + "; reviewed frauds count as caught)", true);
+    if (!sim || !sim.bins.low.length) return empty(box, "no scored application in the window to simulate on");
+    const slider = (name, value) => el("input", { type: "range", min: "0", max: "1", step: "0.005", value: String(value),
+                                                  id: "sim-" + name + "-" + key, "aria-label": name + " threshold" });
+    const review = slider("review", sim.review_threshold), decline = slider("decline", sim.decline_threshold);
+    const shown = el("span", { cls: "sim-thresholds" });
+    const figures = el("div", { cls: "sim-figures", id: "sim-figures-" + key });
+    box.appendChild(el("div", { cls: "sim-controls" }, [el("label", { text: "review " }), review,
+                                                         el("label", { text: " decline " }), decline, shown]));
+    box.appendChild(figures);
+    const canvas = el("canvas", { id: "sim-curve-" + key, "data-chart": "sim-" + key, role: "img",
+                                  "aria-label": "expected cost as the decline threshold moves" });
+    box.appendChild(el("div", { cls: "chart" }, [canvas]));
+    let chart = null;
+    const now = simulateBins(sim, sim.review_threshold, sim.decline_threshold);
+    function update() {
+      let r = Number(review.value), d = Number(decline.value);
+      if (r > d) { r = d; review.value = String(d); }
+      const f = simulateBins(sim, r, d);
+      shown.textContent = " review " + r.toFixed(3) + " · decline " + d.toFixed(3);
+      figures.textContent = "";
+      figures.appendChild(table(["", "approve", "review", "decline", "frauds caught", "fraud amount declined",
+                                 "false declines", "reviews / day", "expected cost"],
+        [["in force", pct(now.approve_rate), pct(now.review_rate), pct(now.decline_rate), pct(now.fraud_caught_rate),
+          num(now.fraud_amount_declined, 0), count(now.false_declines), num(now.reviews_per_day, 1), num(now.expected_cost, 0)],
+         ["simulated", pct(f.approve_rate), pct(f.review_rate), pct(f.decline_rate), pct(f.fraud_caught_rate),
+          num(f.fraud_amount_declined, 0), count(f.false_declines), num(f.reviews_per_day, 1),
+          { text: num(f.expected_cost, 0), cls: f.expected_cost !== null && now.expected_cost !== null &&
+            f.expected_cost <= now.expected_cost ? "better" : "worse" }]], ["text"]));
+      const xs = [], ys = [];
+      for (let i = 0; i <= 50; i++) { const t = r + (1 - r) * i / 50; xs.push(t); ys.push(simulateBins(sim, r, t).expected_cost); }
+      const data = { labels: xs.map((x) => x.toFixed(3)), datasets: [
+        { label: "expected cost (review at " + r.toFixed(3) + ")", data: ys, borderColor: PALETTE[0], pointRadius: 0 },
+        { label: "decline threshold", data: xs.map((x) => (Math.abs(x - d) <= (1 - r) / 100 ? f.expected_cost : null)),
+          borderColor: PALETTE[4], backgroundColor: PALETTE[4], pointRadius: 5, showLine: false }] };
+      if (chart) { chart.data = data; chart.update("none"); }
+      return data;
+    }
+    const first = update();
+    box.addEventListener("arbiter:draw", () => {
+      chart = new Chart(canvas, { type: "line", data: first, options: { scales: {
+        x: { title: { display: true, text: "decline threshold" }, ticks: { maxTicksLimit: 11 } },
+        y: { title: { display: true, text: "expected cost" } } } } });
+      charts.push(chart);
+      update();
+    }, { once: true });
+    review.addEventListener("input", update);
+    decline.addEventListener("input", update);
+    return box;
+  }
+
   function promotionsCard(section) {
     const box = card("Promotion history (audit trail)", true);
     if (!section.promotions.length) return empty(box, "no promotion or rollback on record");
@@ -322,6 +401,7 @@
         coverageCard(section, key),
         driftCard(section),
         ...(section.detector === "card-applications" || section.fairness.length ? [fairnessCard(section)] : []),
+        simulatorCard(section, key),
         reasonsChart(section, colors, key),
         reasonsCard(section),
         disagreementCard(section),
