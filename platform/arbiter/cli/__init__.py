@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from arbiter import plugins
 from arbiter.cli.approvals import promotions, proposals
 from arbiter.cli.audit import audit
+from arbiter.cli.backtest import backtest
 from arbiter.cli.data import data
 from arbiter.cli.db import db
 from arbiter.cli.demo import demo
@@ -61,7 +62,7 @@ def cli() -> None:
 
 
 for command in (db, data, train, register, models_group, serve, shadow, promote, rollback, promotions, proposals,
-                outcomes, replay, report, evidence, retention, audit, principals, demo, simulate):
+                outcomes, replay, report, evidence, retention, audit, principals, demo, simulate, backtest):
     cli.add_command(command)
 for name, command in plugins.all_of("arbiter.commands").items():  # `arbiter worker` (shadow_workers)
     cli.add_command(command, name)

@@ -50,6 +50,12 @@ BINS = len(EDGES) + 1
 _EDGE_LIST = EDGES.tolist()
 
 FRAUD, LEGIT, UNLABELLED = "fraud", "legit", "none"
+BACKTEST = "~backtest"  # the evidence counts a backtest of model M as model "M~backtest"
+
+
+def backtest_id(model_id: str) -> str:
+    """The model id the evidence counts `model_id`'s backtest scores under."""
+    return f"{model_id}{BACKTEST}"
 
 
 def label_state(is_fraud: bool | None) -> str:
@@ -265,8 +271,17 @@ class Deltas:
 
 
 def reasons_of(pairs: Iterable[Any] | None) -> tuple[tuple[str, float], ...]:
-    """Stored or published explanation pairs ([feature, contribution], strongest first) as `Scored.reasons`."""
-    return tuple((str(p[0]), float(p[1])) for p in pairs or () if p[1] is not None)
+    """Stored or published explanation pairs ([feature, contribution], strongest first; the response's
+    dicts too) as `Scored.reasons`."""
+    out = []
+    for p in pairs or ():  # from a message: anything malformed is left out, never a crash
+        try:
+            feature, contribution = (p["feature"], p["contribution"]) if isinstance(p, Mapping) else (p[0], p[1])
+            if contribution is not None:
+                out.append((str(feature), float(contribution)))
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue
+    return tuple(out)
 
 
 def _add(table: dict[tuple, list[float]], key: tuple, values: tuple[float, ...]) -> None:

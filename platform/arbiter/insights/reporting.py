@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Date, DateTime, bindparam, text
 
 from arbiter.bootstrap import Platform
-from arbiter.domain.evidence import recall_at_rate
+from arbiter.domain.evidence import BACKTEST, recall_at_rate
 from arbiter.insights.views import select_sql
 from arbiter.store.dialect_sql import expand
 from models.explain import label_of
@@ -105,15 +105,16 @@ def champions(conn: Connection, window: Window) -> list[dict[str, Any]]:
 
 
 def comparison(conn: Connection, dialect: str, window: Window) -> list[dict[str, Any]]:
-    """`champion_challenger_comparison` over the window, with each challenger's name and status."""
+    """`champion_challenger_comparison` over the window, with each challenger's name and status (a
+    backtest, counted as `<id>~backtest`: status `backtest`)."""
     body = select_sql("champion_challenger_comparison", dialect, since=window.since is not None)
     where, params = _where(window, detector="c.detector")
     if window.since:
         params["since"] = window.since_day  # the aggregates count whole days
     return _rows(conn, f"""
         SELECT c.*, m.name AS challenger_name, m.version AS challenger_version, m.recipe AS challenger_recipe,
-               m.status AS challenger_status
-        FROM ({body}) c JOIN models m ON m.id = c.challenger_id
+               CASE WHEN c.challenger_id = m.id THEN m.status ELSE 'backtest' END AS challenger_status
+        FROM ({body}) c JOIN models m ON m.id = c.challenger_id OR c.challenger_id = m.id || '{BACKTEST}'
         WHERE {where} ORDER BY c.detector, c.auc_delta DESC, c.challenger_id""", **params)
 
 

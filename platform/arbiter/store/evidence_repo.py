@@ -28,6 +28,7 @@ from arbiter.domain.evidence import (
     Deltas,
     DriftReference,
     Scored,
+    backtest_id,
     bin_low,
     coarse_bin,
     day_of,
@@ -317,7 +318,23 @@ def _stored_scores(session: Session, ids: list[str]) -> tuple[list[Scored], list
         if app_id in arrived:
             scored.append(Scored(model_id, *arrived[app_id][:2], score, decision, arrived[app_id][2], app_id,
                                  segments[app_id]))
+    b = tables.BacktestScore
+    backtested = session.execute(select(b.application_id, b.model_id, b.score, b.decision).where(
+        b.application_id.in_(ids))).all()
+    champions = {app_id: (model_id, score, decision) for app_id, model_id, score, decision in session.execute(
+        select(d.application_id, d.model_id, d.score, d.decision)
+        .where(d.application_id.in_([r[0] for r in backtested]), d.model_id.is_not(None), d.score.is_not(None)))
+    } if backtested else {}
     pairs: list[tuple[Scored, Scored]] = []
+    for app_id, model_id, score, decision in backtested:  # counted as "<model>~backtest", paired with the decision
+        if app_id not in arrived:
+            continue
+        detector, day, amount = arrived[app_id]
+        mine = Scored(backtest_id(model_id), detector, day, score, decision, amount, app_id, segments[app_id])
+        scored.append(mine)
+        if app_id in champions:
+            y_model, y_score, y_decision = champions[app_id]
+            pairs.append((mine, Scored(y_model, detector, day, y_score, y_decision, amount, app_id)))
     for app_id, model_id, score, decision, champion_id, champion_score, champion_decision in session.execute(
             _with_champion(select(s.application_id, s.model_id, s.score, s.decision)).where(s.application_id.in_(ids))):
         if app_id not in arrived:
@@ -395,10 +412,17 @@ def recount_day(session: Session, detector: str, day: date) -> int:
                       .where(s.detector == detector, s.received_at >= start, s.received_at < end),
                       ["application_id", "model_id", "score", "decision", "scored_at", "champion_id", "champion_score",
                        "champion_decision", "explanation"])
+    bt = tables.BacktestScore
+    backtested = _frame(session, select(bt.application_id, bt.model_id, bt.score, bt.decision, bt.scored_at,
+                                        bt.explanation)
+                        .where(bt.detector == detector, bt.received_at >= start, bt.received_at < end),
+                        ["application_id", "model_id", "score", "decision", "scored_at", "explanation"])
+    backtested["model_id"] = backtested["model_id"].map(backtest_id)
     champion = decided.merge(apps, on="application_id").assign(shadow=False)
     challenger = shadowed.merge(apps, on="application_id").assign(shadow=True)
     columns = [*recount.SCORED, *watched]
-    scored = pd.concat([champion[columns], challenger[columns]], ignore_index=True)
+    backtest = backtested.merge(apps, on="application_id").assign(shadow=False)  # not shadow coverage
+    scored = pd.concat([champion[columns], challenger[columns], backtest[columns]], ignore_index=True)
     # the champion each challenger row was paired with: its own columns, or (rows stored before they
     # existed) the decision on record, as `_with_champion` reads it
     paired = challenger.merge(decided[["application_id", "model_id", "score", "decision", "explanation"]].rename(
@@ -416,6 +440,18 @@ def recount_day(session: Session, detector: str, day: date) -> int:
         "y_explanation": paired["d_explanation"].where(paired["d_model"] == paired["champion_id"].where(own,
                                                                                                       paired["d_model"]))})
     paired = paired[paired["y"].notna()].astype({"y": float})
+    # a backtest pairs with the decision on record (its model decided it then)
+    with_decision = backtest.merge(decided[["application_id", "model_id", "score", "decision", "explanation"]].rename(
+        columns={"model_id": "y_model", "score": "y", "decision": "y_decision", "explanation": "y_explanation"}),
+        on="application_id")
+    if len(with_decision):
+        paired = pd.concat([paired, pd.DataFrame({
+            "x_model": with_decision["model_id"], "x": with_decision["score"],
+            "x_decision": with_decision["decision"], "amount": with_decision["amount"],
+            "is_fraud": with_decision["is_fraud"], "y_model": with_decision["y_model"],
+            "y": with_decision["y"].astype(float), "y_decision": with_decision["y_decision"],
+            "x_explanation": with_decision["explanation"], "y_explanation": with_decision["y_explanation"]})],
+            ignore_index=True)
     deltas = recount.recount(detector, day, scored, paired, list(apps["received_at"]),
                              {m: r for m in scored["model_id"].unique() if (r := references.of(session, m))}, watched)
     _insert(session, deltas)

@@ -292,6 +292,26 @@ class ShadowScore(Base):
                                                                              "strongest first")
 
 
+class BacktestScore(Base):
+    """A registered model's score of a stored application, computed afterwards by `arbiter backtest`
+    (apart from the shadow scores); the evidence counts it as model `<id>~backtest`."""
+
+    __tablename__ = "backtest_scores"
+    __table_args__ = (
+        CheckConstraint(f"decision IN {DECISIONS}", name="decision"),
+        Index(None, "model_id", "received_at"),
+    )
+    application_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    detector: Mapped[str] = mapped_column(ForeignKey("detectors.name"))
+    score: Mapped[float] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(16))
+    strategy_version: Mapped[int | None]
+    received_at: Mapped[datetime] = mapped_column(doc="when the application arrived")
+    scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+    explanation: Mapped[list[Any] | None] = mapped_column(NullableJson, doc="[feature, contribution] pairs")
+
+
 class Outcome(Base):
     """A confirmed label, arriving weeks later; a later label replaces an earlier one."""
 
