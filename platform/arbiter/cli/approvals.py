@@ -115,3 +115,34 @@ def _decision_commands(group: click.Group, what: str, approval: str, decide: Cal
 _decision_commands(promotions, "promotion request", "the gates run again, then the model is champion",
                    _decide_promotion)
 _decision_commands(proposals, "proposal", "it becomes the version the gateways load", _decide_proposal)
+
+
+@proposals.command("backtest")
+@click.argument("proposal_id", type=int)
+@click.option("--since", default="30d", show_default=True, help="ISO date or a span back from now (30d, 12h)")
+@click.option("--json", "as_json", is_flag=True, help="print the whole result as JSON")
+def backtest_proposal(proposal_id: int, since: str, as_json: bool) -> None:
+    """How rules proposal PROPOSAL_ID would have done on the stored applications: hits per rule with
+    their labels and amounts, and the decisions it would change (identities compared as keyed hashes)."""
+    import json
+
+    from arbiter.insights.reporting import parse_since
+    from arbiter.insights.rules_backtest import backtest_rules
+
+    moment = parse_since(since)
+    with platform_for_command() as platform:
+        cli_actor(platform, "strategist", "governance")
+        result = backtest_rules(platform, proposal_id, moment)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"proposal {proposal_id} ({result['detector']}) on {result['applications']:,} applications since "
+               f"{result['since'][:19]}: {result['hit']:,} hit")
+    for r in result["rules"]:
+        click.echo(f"  {r['id']:<28} {r['hits']:>7,} hits  {r['frauds']:>6,} fraud  {r['legit']:>6,} legit  "
+                   f"{r['unlabelled']:>6,} unlabelled  amount {r['amount']:,.2f}")
+    for r in result["not_backtestable"]:
+        click.echo(f"  {r['id']:<28} not backtestable: {r['why']}")
+    for c in result["changed"]:
+        click.echo(f"  would change {c['applications']:,}: {c['from']} -> {c['to']} "
+                   f"({c['frauds']} fraud, {c['legit']} legit)")

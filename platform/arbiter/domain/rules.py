@@ -140,18 +140,37 @@ class CompiledRules:
             raw = record.get(RULE_FIELDS[kind])
             if raw is not None and hasher.digest(RULE_FIELDS[kind], str(raw)) in values:
                 hits.append(RuleHit(rule_id, action, kind))
+        hits.extend(self._clear_hits(record, self.domains, self.networks))
+        return sorted(hits, key=lambda h: -SEVERITY[h.action])
+
+    def evaluate_stored(self, payload: Mapping[str, Any], hashed_fields: frozenset[str]) -> list[RuleHit]:
+        """Every rule a stored application hits, most severe first. Its PII fields (`hashed_fields`) are
+        keyed hashes, as the rules' identity values are: compared hash with hash. A rule that reads a
+        hashed field in clear (an e-mail's domain, an IP's network) is left out (see `backtest_rules`)."""
+        hits: list[RuleHit] = []
+        for rule_id, action, kind, values in self.hashed:
+            stored = payload.get(RULE_FIELDS[kind])
+            if stored is not None and str(stored) in values:
+                hits.append(RuleHit(rule_id, action, kind))
+        hits.extend(self._clear_hits(payload, [] if "email" in hashed_fields else self.domains,
+                                     [] if "ip" in hashed_fields else self.networks))
+        return sorted(hits, key=lambda h: -SEVERITY[h.action])
+
+    @staticmethod
+    def _clear_hits(record: Mapping[str, Any], domains: list[tuple[str, str, frozenset[str]]],
+                    networks: list[tuple[str, str, list[Any]]]) -> list[RuleHit]:
+        hits: list[RuleHit] = []
         email = record.get("email")
-        if self.domains and isinstance(email, str) and "@" in email:
+        if domains and isinstance(email, str) and "@" in email:
             domain = email.rsplit("@", 1)[1].lower()
-            hits.extend(RuleHit(rid, action, "email_domain")
-                        for rid, action, values in self.domains if domain in values)
+            hits.extend(RuleHit(rid, action, "email_domain") for rid, action, values in domains if domain in values)
         ip = record.get("ip")
-        if self.networks and isinstance(ip, str):
+        if networks and isinstance(ip, str):
             try:
                 address = ipaddress.ip_address(ip)
             except ValueError:
                 address = None
             if address is not None:
-                hits.extend(RuleHit(rid, action, "ip_range") for rid, action, nets in self.networks
+                hits.extend(RuleHit(rid, action, "ip_range") for rid, action, nets in networks
                             if any(address.version == n.version and address in n for n in nets))
-        return sorted(hits, key=lambda h: -SEVERITY[h.action])
+        return hits

@@ -41,6 +41,7 @@ from arbiter.governance import (
     workbench,
 )
 from arbiter.governance.configuration import known_detector
+from arbiter.insights import rules_backtest
 from arbiter.insights.reporting import parse_since
 
 UPLOAD_LIMIT = 512 * 1024 * 1024
@@ -278,6 +279,22 @@ def reject_proposal(proposal_id: int, body: ReviewRequest, request: Request,
 def withdraw_proposal(proposal_id: int, body: Decision, request: Request,
                       actor: str = Depends(STRATEGIST)) -> dict[str, Any]:
     return proposals.decide(_platform(request), proposal_id, "withdraw", comment=body.comment, actor=actor)
+
+
+class BacktestWindow(BaseModel):
+    since: str = Field("30d", max_length=64, description="ISO date or a span back from now: 30d, 12h")
+
+
+@router.post("/proposals/{proposal_id}/backtest")
+def backtest_proposal(proposal_id: int, body: BacktestWindow, request: Request,
+                      _: str = Depends(requires("strategist", "governance"))) -> dict[str, Any]:
+    """A rules proposal on the stored applications: hits per rule with labels and amounts, and the
+    decisions it would change (identities compared as keyed hashes)."""
+    try:
+        since = parse_since(body.since)
+    except ValueError as exc:
+        raise Invalid(str(exc), [{"field": "since", "message": str(exc)}]) from None
+    return rules_backtest.backtest_rules(_platform(request), proposal_id, since)
 
 
 @router.get("/settings")
