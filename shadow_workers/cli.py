@@ -25,12 +25,15 @@ def _default(name: str) -> object:
 @click.option("--max-attempts", type=click.IntRange(1, 100), default=None,
               help="failures before a message is dead-lettered "
                    f"[ARBITER_WORKER_MAX_ATTEMPTS, {_default('worker_max_attempts')}]")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None,
+              help="serve Prometheus /metrics and /healthz on this port (default: none)")
 def worker(detector: str | None, models: str, recorder: bool, batch_size: int | None, max_wait: float | None,
-           max_attempts: int | None) -> None:
+           max_attempts: int | None, metrics_port: int | None) -> None:
     """Consume the challenger queues (and the recorder queue) until SIGTERM; the batch in hand is finished."""
     from arbiter import logs
     from arbiter.bootstrap import bootstrap
     from models.detectors import get_detector
+    from shadow_workers.metrics import WorkerMetrics
     from shadow_workers.selection import Selection
     from shadow_workers.worker import Worker, WorkerOptions
 
@@ -41,7 +44,12 @@ def worker(detector: str | None, models: str, recorder: bool, batch_size: int | 
     platform = bootstrap()
     options = WorkerOptions.from_settings(platform, batch_size=batch_size, max_wait=max_wait,
                                           max_attempts=max_attempts)
-    consumer = Worker(platform, selection, options)
+    metrics = WorkerMetrics()
+    try:
+        server = metrics.serve(metrics_port) if metrics_port else None
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve metrics on port {metrics_port}: {exc.strerror or exc}") from None
+    consumer = Worker(platform, selection, options, metrics)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: consumer.stop())
     click.echo(f"worker: broker {platform.settings.broker_url.split('@')[-1]}, batches of {options.batch_size} "
@@ -49,4 +57,6 @@ def worker(detector: str | None, models: str, recorder: bool, batch_size: int | 
     try:
         consumer.run()
     finally:
+        if server is not None:
+            server.shutdown()
         platform.close()

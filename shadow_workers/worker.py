@@ -41,6 +41,7 @@ from arbiter.store.records_repo import insert_ignoring_duplicates
 from models.errors import first_line
 from models.runtimes import Runtime
 from shadow_workers.handlers import ChallengerHandler, Failure, Handler, Prepared, RecorderHandler
+from shadow_workers.metrics import WorkerMetrics
 from shadow_workers.selection import Selection
 
 log = logging.getLogger("arbiter.worker")
@@ -69,8 +70,10 @@ class WorkerOptions:
 class Worker:
     """Consumes the selected queues until `stop()`; `run()` blocks."""
 
-    def __init__(self, platform: Platform, selection: Selection, options: WorkerOptions) -> None:
+    def __init__(self, platform: Platform, selection: Selection, options: WorkerOptions,
+                 metrics: WorkerMetrics | None = None) -> None:
         self.platform, self.selection, self.options = platform, selection, options
+        self.metrics = metrics or WorkerMetrics()
         self.codec = make_codec(platform.settings)
         self.evidence = platform.settings.evidence
         self.stats: Counter[str] = Counter()
@@ -107,6 +110,7 @@ class Worker:
                 backoff = 0.5
                 self._serve()
             except BrokerUnavailable as exc:
+                self.metrics.reconnects.inc()
                 log.warning("broker connection lost (%s); reconnecting in %.1fs", exc, backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -122,6 +126,7 @@ class Worker:
     def _reset(self) -> None:
         """The connection is gone: unacknowledged deliveries will come again, so forget them."""
         self.connected.clear()
+        self.metrics.broker_up.set(0)
         if self._connection is not None:
             self._connection.close()
             self._connection = None
@@ -132,6 +137,8 @@ class Worker:
     def _serve(self) -> None:
         self._reconcile(first=True)
         self.connected.set()
+        self.metrics.broker_up.set(1)
+        self.metrics.queues.set(len(self._handlers))
         next_reconcile = next_stats = next_daily = time.monotonic()
         while not self._stop.is_set():
             self._receive(self._poll_timeout())
@@ -139,6 +146,7 @@ class Worker:
             now = time.monotonic()
             if now >= next_reconcile:
                 self._reconcile()
+                self.metrics.queues.set(len(self._handlers))
                 next_reconcile = now + self.options.refresh_interval
             if self.evidence and now >= next_daily:
                 self._refresh_daily()
@@ -189,9 +197,12 @@ class Worker:
             self._flushing = False
 
     def _flush_batch(self, queue: str) -> None:
+        started = time.perf_counter()
         deliveries = self._buffers.pop(queue)
         self._first_at.pop(queue, None)
         handler = self._handlers[queue]
+        labels = (queue, topology.model_of(queue) or "recorder")
+        self.metrics.consumed.labels(*labels).inc(len(deliveries))
         prepared = handler.prepare(deliveries)
         retry, dead = self._triage(prepared.failures)
         undecided = len(dead)
@@ -202,9 +213,18 @@ class Worker:
                                  [self._dead_message(queue, f) for f in dead])
         self._connection.ack(queue, [d.tag for d in deliveries])
         kind = "recorded" if queue == topology.RECORDER_QUEUE else "scored"
-        self.stats[kind] += len(prepared.units) - (len(dead) - undecided)  # minus those the database refused
+        stored = len(prepared.units) - (len(dead) - undecided)  # minus those the database refused
+        self.stats[kind] += stored
         self.stats["retried"] += len(retry)
         self.stats["dead_lettered"] += len(dead)
+        self.metrics.stored.labels(*labels).inc(stored)
+        self.metrics.retried.labels(*labels).inc(len(retry))
+        self.metrics.dead.labels(*labels).inc(len(dead))
+        self.metrics.batch_size.labels(*labels).observe(len(deliveries))
+        self.metrics.batch_seconds.labels(*labels).observe(time.perf_counter() - started)
+        committed, lag = datetime.now(UTC), self.metrics.lag.labels(*labels)
+        for _, message, _ in prepared.units:
+            lag.observe(max(0.0, (committed - message.published_at).total_seconds()))
 
     def _triage(self, failures: list[Failure]) -> tuple[list[Failure], list[Failure]]:
         retry, dead = [], []
@@ -237,8 +257,10 @@ class Worker:
             try:
                 with self.platform.sessions() as session, session.begin():
                     work(session)
+                self.metrics.database_up.set(1)
                 return True
             except (OperationalError, InterfaceError) as exc:  # unreachable, restarting, connection dropped
+                self.metrics.database_up.set(0)
                 if self._stop.is_set():
                     return False
                 log.warning("database unavailable (%s); batch held, retrying in %.1fs", first_line(exc), delay)

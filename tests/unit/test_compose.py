@@ -16,8 +16,10 @@ def _compose() -> dict:
 def test_services_health_checks_and_order() -> None:
     services = _compose()["services"]
     assert {"postgres", "rabbitmq", "migrate", "gateway", "lb", "worker", "cli"} <= set(services)
-    for name in ("postgres", "rabbitmq", "gateway", "lb"):
+    for name in ("postgres", "rabbitmq", "gateway", "lb", "worker"):
         assert "healthcheck" in services[name], name
+    port = services["worker"]["command"][services["worker"]["command"].index("--metrics-port") + 1]
+    assert f"127.0.0.1:{port}/healthz" in " ".join(services["worker"]["healthcheck"]["test"])
     assert services["rabbitmq"]["image"].endswith("-management")
     assert services["migrate"]["command"] == ["db", "upgrade"]
     for name in ("gateway", "worker"):
