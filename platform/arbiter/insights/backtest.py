@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from arbiter.bootstrap import Platform
 from arbiter.domain.errors import Conflict, NotFound
@@ -27,7 +27,7 @@ from arbiter.domain.evidence import Deltas, Scored, backtest_id, day_of, reasons
 from arbiter.store import config_repo, tables
 from arbiter.store.evidence_repo import count_scores, lock_evidence
 from arbiter.store.models_repo import load_registered
-from arbiter.store.records_repo import insert_ignoring_duplicates
+from arbiter.store.records_repo import applications_page, insert_ignoring_duplicates
 from models.detectors import DETECTORS
 from models.explain import as_pairs
 from models.segments import stored_segments
@@ -80,11 +80,9 @@ def run_backtest(platform: Platform, model_id: str, since: datetime, *, batch: i
     top = platform.settings.top_reasons(detector.name)
     while True:
         with platform.sessions() as session, session.begin():
-            rows = session.execute(
-                select(a.application_id, a.received_at, a.payload, a.amount, a.segments)
-                .where(a.detector == detector.name, a.received_at >= since,
-                       or_(a.received_at > cursor[0], and_(a.received_at == cursor[0], a.application_id > cursor[1])))
-                .order_by(a.received_at, a.application_id).limit(batch)).all()
+            rows = session.execute(applications_page(
+                select(a.application_id, a.received_at, a.payload, a.amount, a.segments),
+                detector.name, since, cursor, batch)).all()
             if not rows:
                 break
             cursor = (rows[-1].received_at, rows[-1].application_id)

@@ -13,12 +13,13 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from arbiter.bootstrap import Platform
 from arbiter.domain.errors import Conflict, NotFound
 from arbiter.domain.rules import CompiledRules
 from arbiter.store import tables
+from arbiter.store.records_repo import applications_page
 from models.detectors import DETECTORS
 
 BATCH = 5_000
@@ -46,14 +47,12 @@ def backtest_rules(platform: Platform, proposal_id: int, since: datetime, *, bat
     cursor: tuple[datetime, str] = (since, "")
     while True:
         with platform.sessions() as session:
-            rows = session.execute(
+            rows = session.execute(applications_page(
                 select(a.application_id, a.received_at, a.payload, a.amount, d.decision, d.model_id, d.reasons,
                        o.is_fraud)
                 .outerjoin(d, d.application_id == a.application_id)
-                .outerjoin(o, o.application_id == a.application_id)
-                .where(a.detector == detector.name, a.received_at >= since,
-                       or_(a.received_at > cursor[0], and_(a.received_at == cursor[0], a.application_id > cursor[1])))
-                .order_by(a.received_at, a.application_id).limit(batch)).all()
+                .outerjoin(o, o.application_id == a.application_id),
+                detector.name, since, cursor, batch)).all()
         if not rows:
             break
         cursor = (rows[-1].received_at, rows[-1].application_id)

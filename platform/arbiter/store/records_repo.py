@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -124,3 +124,14 @@ def record_decisions(session: Session, detector: Detector, hasher: PiiHasher, re
                d["decision"], arrived[d["application_id"]]["amount"], d["application_id"],
                segment_pairs(arrived[d["application_id"]]["segments"]), reasons_of(d["explanation"]))
         for d in decisions if d["application_id"] in inserted and d["model_id"] and d["score"] is not None])
+
+
+def applications_page(query: Select, detector: str, since: datetime, cursor: tuple[datetime, str],
+                      batch: int) -> Select:
+    """`query` (on `applications`) narrowed to `detector`'s applications received from `since` on and
+    after `cursor` (received_at, application_id), in that order, at most `batch`: keyset pagination,
+    each page one index range however deep into the history."""
+    a = tables.Application
+    return (query.where(a.detector == detector, a.received_at >= since,
+                        or_(a.received_at > cursor[0], and_(a.received_at == cursor[0], a.application_id > cursor[1])))
+            .order_by(a.received_at, a.application_id).limit(batch))
