@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from models import explain
 from models.bundle import CERTIFICATION
 from models.runtimes import OpenedBundle, load_runtime, open_bundle
 
@@ -52,13 +51,6 @@ def certify(bundle: str | Path | OpenedBundle, runtime: str | None = None,
         diff = float("inf")
     explained = _explanation_diffs(served, examples, expected) if served.explainer is not None else (None, None)
     return CertificationResult(served.kind, len(expected), diff, tolerance, examples.get("reference", ""), *explained)
-
-
-def score_from_contributions(total: np.ndarray, manifest: dict[str, Any]) -> np.ndarray:
-    """The score that contributions plus bias (`total`, per row) stand for, for this bundle."""
-    return explain.score_from_contributions(total, manifest["explanation"]["output"],
-                                            manifest["serving"]["score_transform"],
-                                            manifest["explanation"].get("details"))
 
 
 def _explanation_diffs(served: Any, examples: dict[str, Any], scores: np.ndarray) -> tuple[float, float]:

@@ -348,10 +348,6 @@ class Explainer:
         scores = score_from_contributions(totals, self.output, self.score_transform, self.details)
         return scores, (self._explain(rows, self.top if top is None else top) if top != 0 else [])
 
-    def explain(self, contributions: np.ndarray, top: int | None = None) -> list[list[dict[str, Any]]]:
-        """Per row, the inputs that pushed the score up most, strongest first (at most `top`)."""
-        return self._explain(contributions.tolist(), self.top if top is None else top)
-
     def _explain(self, rows: list[list[float]], k: int) -> list[list[dict[str, Any]]]:
         """Plain Python over a row's few dozen floats: cheaper than numpy's per-call overhead for the
         gateway's one application."""

@@ -611,3 +611,15 @@ def test_each_model_has_its_own_strategy_and_promotion_hands_it_over(platform: P
     assert (r.json()["previous_strategy_version"], r.json()["strategy_version"]) == (2, 3)
     detector = client.get("/admin/v1/detectors/card-transactions/strategy", headers=ADMIN).json()
     assert (detector["version"], detector["review_threshold"], detector["decline_threshold"]) == (3, 0.5, 0.8)
+
+
+def test_the_number_of_reasons_follows_the_detectors_setting(platform: Platform, client: TestClient,
+                                                             rf_bundle: Path) -> None:
+    promote(client, "card-transactions", "card-transactions-rf.v1")
+    platform.settings.explanation_top = "card-applications=5,1"  # read once, when the app is composed
+    with TestClient(create_app(platform, refresh_interval=60)) as one_reason:
+        one_reason.app.state.serving.refresh()
+        bodies = [one_reason.post("/v1/detectors/card-transactions/score", json={"data": row}).json()
+                  for row in cert_rows(rf_bundle)[:20]]
+    platform.settings.explanation_top = "3"
+    assert all(len(b["explanation"]) <= 1 for b in bodies) and any(b["explanation"] for b in bodies)

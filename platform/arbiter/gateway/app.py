@@ -21,6 +21,7 @@ from arbiter.gateway.http import error_answer, error_response
 from arbiter.serving.fanout import Fanout
 from arbiter.serving.scoring import Scorer
 from arbiter.serving.state import ServingState
+from models.detectors import DETECTORS
 
 log = logging.getLogger("arbiter.gateway")
 NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "auto_configure": False}
@@ -50,8 +51,10 @@ def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastScor
     app.state.platform = platform
     app.state.serving = serving
     app.state.fanout = fanout
+    # ARBITER_EXPLANATION_TOP read once, not on every request
+    tops = {name: platform.settings.top_reasons(name) for name in DETECTORS}
     app.state.scorer = Scorer(serving, platform.hasher, sink=fanout.sink, explain=platform.settings.explanations,
-                             top=platform.settings.top_reasons)
+                             top=tops)
     app.state.api_keys = platform.settings.api_key_set
     app.state.admin_token = platform.settings.admin_token.get_secret_value() if platform.settings.admin_token else None
     for router in (routes_scoring.router, routes_outcomes.router, routes_ops.router, routes_admin.router,

@@ -64,11 +64,11 @@ class Scorer:
     """Scores applications for a detector with the snapshot in force when the call starts."""
 
     def __init__(self, state: ServingState, hasher: PiiHasher, sink: Sink | None = None, explain: bool = True,
-                 top: Callable[[str], int] = lambda detector: 3) -> None:
+                 top: Mapping[str, int] | None = None) -> None:
         self.state = state
         self.hasher = hasher
         self.explain = explain  # ARBITER_EXPLANATIONS: off only to measure the gateway without them
-        self.top = top  # inputs an explanation names, per detector (ARBITER_EXPLANATION_TOP)
+        self.top = top or {}  # inputs an explanation names, per detector (ARBITER_EXPLANATION_TOP; 3 otherwise)
         self.sink = sink  # receives (detector, clean records, results) for recording / fan-out
 
     def detector_state(self, detector: str) -> DetectorState:
@@ -106,7 +106,7 @@ class Scorer:
             if state.champion is None:
                 raise NoChampionError(f"no champion model is loaded for {detector!r}; promote one first")
             runtime, chosen = state.champion.runtime, [records[i] for i in to_score]
-            scores, explained = runtime.score_and_explain(chosen, self.top(detector)) if self.explain else \
+            scores, explained = runtime.score_and_explain(chosen, self.top.get(detector, 3)) if self.explain else \
                 (runtime.score_records(chosen), None)
             for n, (i, score) in enumerate(zip(to_score, scores, strict=True)):
                 decision = state.strategy.decide(float(score))
