@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from arbiter.bootstrap import Platform, bootstrap
+from arbiter.broker.memory import MemoryBroker
 from arbiter.config import Settings
 from arbiter.store.tables import metadata
 from tests.conftest import PII_KEY
@@ -63,6 +64,10 @@ def platform(migrated: Platform, tmp_path: Path) -> Iterator[Platform]:
         names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     migrated.upgrade_database()
+    if isinstance(migrated.broker, MemoryBroker):
+        # one per process: an earlier test's messages its workers did not drain in time (a slow machine)
+        # would be consumed by this test's workers, for models of the same ids
+        migrated.broker.reset()
     yield migrated
 
 

@@ -104,6 +104,11 @@ def test_the_memory_broker_routes_by_detector_and_requeues_unacknowledged(tmp_pa
     other.publish([OutboundMessage("card-transactions", b"c")])
     assert broker.depth("arbiter.shadow.m1") == 0 and other.delete_queue_if_empty("arbiter.shadow.m1")
     assert delivery.body == again.body == b"a"
+    conn = broker.connect()
+    conn.declare_base()
+    conn.publish([OutboundMessage("card-transactions", b"d")])
+    assert broker.reset() == 4 and broker.depth(topology.RECORDER_QUEUE) == 0  # a, b, c and d
+    assert conn.publish([OutboundMessage("card-transactions", b"e")]) == 1 and broker.queues == {}  # nothing bound
 
 
 class FlakyBroker:

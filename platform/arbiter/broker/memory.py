@@ -52,6 +52,15 @@ class MemoryBroker:
         with self.condition:
             return len(self.queues.get(queue, ()))
 
+    def reset(self) -> int:
+        """Forget every queue, binding and message, as a restarted process would; how many messages
+        were dropped. (The process's broker outlives one app, so tests start each from empty.)"""
+        with self.condition:
+            dropped = sum(len(q) for q in self.queues.values())
+            self.queues.clear()
+            self.bindings.clear()
+            return dropped
+
 
 class MemoryConnection:
     def __init__(self, broker: MemoryBroker) -> None:
