@@ -5,11 +5,18 @@ A `FeatureBuilder` is fitted on the training window and saved inside the model b
 served model sees exactly the matrix it was trained on. The steps:
 
 - derived features declared by the detector (email -> domain, zip-to-IP distance, SSN and
-  device reuse counts, age, hour of day);
+  device reuse counts, age in whole years, hour of day);
 - columns with a single value, and non-numeric columns of very high cardinality (names,
   SSNs, raw emails, IPs), are dropped, with the reason recorded;
 - numbers: median imputation plus a missing indicator where training data had gaps;
 - categories: one-hot over the levels frequent enough in training, unseen levels -> all zero.
+
+The derivations that read PII are also recorded with each stored application
+(`recorded_derivations`: the e-mail's domain, the zip-to-IP distance, the age in whole years,
+identity digests for the reuse counts), because the stored application keeps its PII only as keyed
+hashes. A record that carries them under the derived features' names (`transform_records`) is
+transformed from them instead of from its PII fields: a backtest on stored history reproduces
+serving. Validation refuses those names from clients, so only the platform can supply them.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -152,11 +159,49 @@ class ReuseTable:
         """Occurrences of one (serving-time) value in the reference window."""
         return 0.0 if value is None else float(self.counts.get(self.digest(value), 0))
 
+    def count_digest(self, digest: str | None) -> float:
+        """`count` of a value recorded as its digest (`recorded_derivations`)."""
+        return 0.0 if digest is None else float(self.counts.get(digest, 0))
+
+
+def pii_derived(detector: Detector) -> list[Derived]:
+    """The detector's derived features that read a PII field: recorded with each application."""
+    pii = set(detector.pii_fields)
+    return [spec for spec in detector.derived if pii.intersection(spec.sources)]
+
+
+def recorded_derivations(detector: Detector, records: Sequence[Mapping[str, Any]], identity_key: bytes
+                         ) -> list[dict[str, Any]]:
+    """What each stored application keeps of its PII for the feature transforms (validated records in
+    clear): per derived feature reading PII, its value (an e-mail domain, a distance, an age in whole
+    years), or for a reuse count the identity's digest under `identity_key`'s reuse subkey (the count
+    itself depends on the model's training window). Column-wise, as a batch is transformed (the
+    same values, to the bit, as one record's). Text values are the caller's to hash."""
+    specs = pii_derived(detector)
+    cols = columns_from_records(records, sorted({src for spec in specs for src in spec.sources}))
+    builder, key = FeatureBuilder(detector), reuse_key(identity_key)
+    columns: dict[str, list[Any]] = {}
+    for spec in specs:
+        if spec.transform == "reuse_count":
+            table = ReuseTable(key, {})
+            columns[spec.name] = [None if v is None else table.digest(v) for v in as_text(cols[spec.sources[0]])]
+        elif spec.transform in NUMERIC_DERIVED:  # NaN -> None: JSON has no NaN
+            values = as_float(builder._derive_one(spec, cols, False))
+            columns[spec.name] = [None if v != v else float(v) for v in values]
+        else:
+            columns[spec.name] = list(as_text(builder._derive_one(spec, cols, False)))
+    return [{name: values[i] for name, values in columns.items()} for i in range(len(records))]
+
 
 class FeatureBuilder:
-    """Raw detector records -> the float32 matrix a model consumes. Fit once, then transform."""
+    """Raw detector records -> the float32 matrix a model consumes. Fit once, then transform.
 
-    VERSION = 1
+    Version 2 computes the age in whole years (version 1 bundles keep their fractional age): an age
+    to the second and the submission time stored with it would give away the date of birth.
+    """
+
+    VERSION = 2
+    VERSIONS = (1, 2)
 
     def __init__(
         self,
@@ -178,11 +223,17 @@ class FeatureBuilder:
         self.reuse: dict[str, ReuseTable] = {}
         self.training_stats: dict[str, dict[str, Any]] = {}
         self.key_fingerprint: str | None = None  # of the identity key the reuse tables were digested under
+        self.version = self.VERSION
         self._cached_plan: _Plan | None = None
 
     # ---- derived columns -------------------------------------------------------------
-    def _derive_one(self, spec: Derived, cols: Columns, reference_rows: bool) -> np.ndarray:
+    def _derive_one(self, spec: Derived, cols: Columns, reference_rows: bool,
+                    recorded: Collection[str] = ()) -> np.ndarray:
         det = self.detector
+        if spec.name in recorded:  # recorded with the stored application (`recorded_derivations`)
+            if spec.transform == "reuse_count":
+                return np.array([self.reuse[spec.name].count_digest(d) for d in as_text(cols[spec.name])], float)
+            return cols[spec.name]
         if spec.transform == "email_domain":
             return np.array([email_domain(e) for e in as_text(cols[spec.sources[0]])], object)
         if spec.transform == "geo_distance_km":
@@ -193,7 +244,8 @@ class FeatureBuilder:
         if spec.transform == "age_years":
             born = epoch_seconds(cols[spec.sources[0]], "datetime")
             at = epoch_seconds(cols[spec.sources[1]], det.time_kind)
-            return (at - born) / SECONDS_PER_YEAR
+            years = (at - born) / SECONDS_PER_YEAR
+            return np.floor(years) if self.version >= 2 else years
         if spec.transform == "hour_of_day":
             return np.mod(epoch_seconds(cols[spec.sources[0]], det.time_kind), 86400.0) / 3600.0
         raise ValueError(f"unknown transform {spec.transform!r}")
@@ -276,6 +328,7 @@ class FeatureBuilder:
             if row is not None:
                 return row
         plan = self._plan()
+        recorded = [spec.name for spec in plan.derived_specs if spec.name in records[0]] if records else []
         block = None
         if plan.raw_numeric:
             try:  # numbers and None (-> NaN) in one array: the common case, one call for all fields
@@ -284,7 +337,8 @@ class FeatureBuilder:
                 block = np.column_stack([as_float(c) for c in
                                          columns_from_records(records, plan.raw_numeric).values()])
             block = block.reshape(len(records), len(plan.raw_numeric))
-        return self._assemble(columns_from_records(records, plan.other_fields), block, len(records), False)
+        return self._assemble(columns_from_records(records, plan.other_fields + recorded), block, len(records), False,
+                              recorded)
 
     def transform_one(self, record: Mapping[str, Any]) -> np.ndarray | None:
         """One record's 1-row matrix, equal to the bit to the column-wise path's, in plain Python (a few
@@ -313,6 +367,15 @@ class FeatureBuilder:
 
     def _derive_scalar(self, spec: Derived, record: Mapping[str, Any]) -> Any:
         """`_derive_one` for one record (serving time, so never a reference row)."""
+        if spec.name in record:  # recorded with the stored application (`recorded_derivations`)
+            value = record[spec.name]
+            if spec.transform == "reuse_count":
+                return self.reuse[spec.name].count_digest(text_or_none(value))
+            if spec.transform == "email_domain":
+                return text_or_none(value)
+            if value is not None and not isinstance(value, int | float):
+                raise NeedsColumns(f"recorded {spec.name} of type {type(value).__name__}")
+            return value
         source = [record.get(name) for name in spec.sources]
         if spec.transform == "email_domain":
             return email_domain(text_or_none(source[0]))
@@ -323,14 +386,16 @@ class FeatureBuilder:
             return self.reuse[spec.name].count(text_or_none(source[0]))
         if spec.transform == "age_years":
             at = _scalar_seconds(source[1], self.detector.time_kind)
-            return (at - _scalar_seconds(source[0], "datetime")) / SECONDS_PER_YEAR
+            years = (at - _scalar_seconds(source[0], "datetime")) / SECONDS_PER_YEAR
+            return float(np.floor(years)) if self.version >= 2 else years
         if spec.transform == "hour_of_day":  # Python's float % is numpy's mod (sign of the divisor)
             return (_scalar_seconds(source[0], self.detector.time_kind) % 86400.0) / 3600.0
         raise ValueError(f"unknown transform {spec.transform!r}")
 
-    def _assemble(self, cols: Columns, block: np.ndarray | None, n: int, reference_rows: bool) -> np.ndarray:
+    def _assemble(self, cols: Columns, block: np.ndarray | None, n: int, reference_rows: bool,
+                  recorded: Collection[str] = ()) -> np.ndarray:
         plan = self._plan()
-        derived = {spec.name: self._derive_one(spec, cols, reference_rows)
+        derived = {spec.name: self._derive_one(spec, cols, reference_rows, recorded)
                    for spec in self.detector.derived if spec.name in plan.used_derived}
         values = np.empty((n, len(self.numeric)), dtype=np.float64)
         if block is not None:
@@ -353,6 +418,20 @@ class FeatureBuilder:
             self._cached_plan = _Plan.of(self)
         return self._cached_plan
 
+    def unreproducible(self, identity_key: bytes) -> list[str]:
+        """Why this builder's features cannot be computed again from a stored application (its PII as
+        keyed hashes, plus `recorded_derivations` under `identity_key`); empty when they can."""
+        used = self._plan().used_derived
+        pii = set(self.detector.pii_fields)
+        why = [f"it reads the PII field {name} itself" for name in
+               [s["name"] for s in self.numeric] + [s["name"] for s in self.categorical] if name in pii]
+        ages = [spec.name for spec in self.detector.derived if spec.transform == "age_years" and spec.name in used]
+        if self.version < 2 and ages:
+            why.append("its age is in fractions of a year (features v1); ages are recorded in whole years")
+        if any(table.key != reuse_key(identity_key) for name, table in self.reuse.items() if name in used):
+            why.append("its reuse tables are digested under a key of its own, not this deployment's")
+        return why
+
     @property
     def feature_names(self) -> list[str]:
         names: list[str] = []
@@ -367,7 +446,7 @@ class FeatureBuilder:
     # ---- persistence -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
-            "version": self.VERSION,
+            "version": self.version,
             "detector": self.detector.name,
             "numeric": self.numeric,
             "categorical": self.categorical,
@@ -383,7 +462,7 @@ class FeatureBuilder:
                   ) -> FeatureBuilder:
         """The fitted builder, its reuse tables keyed by this deployment's `identity_key`
         (`ARBITER_PII_KEY` by default); ValueError when they were digested under another key."""
-        if data.get("version") != cls.VERSION or data.get("detector") != detector.name:
+        if data.get("version") not in cls.VERSIONS or data.get("detector") != detector.name:
             raise ValueError(f"features.json is for {data.get('detector')!r} v{data.get('version')}")
         key = deployment_key(identity_key)
         recorded = data.get("identity_key_fingerprint")
@@ -394,6 +473,7 @@ class FeatureBuilder:
                              "deployment's key")
         fb = cls(detector)
         fb.key_fingerprint = recorded
+        fb.version = int(data["version"])
         fb.numeric = list(data["numeric"])
         fb.categorical = list(data["categorical"])
         fb.dropped = dict(data["dropped"])

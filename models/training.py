@@ -111,7 +111,8 @@ def ranked(importance: Mapping[str, float] | None) -> list[dict[str, Any]] | Non
     return [{"feature": k, "importance": v} for k, v in ordered]
 
 
-def _json_record(row: Mapping[str, Any]) -> dict[str, Any]:
+def json_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One row as JSON data: NaN, NA and None as None, numpy scalars as Python numbers."""
     clean: dict[str, Any] = {}
     for key, value in row.items():
         if isinstance(value, float | np.floating) and not np.isfinite(value):
@@ -209,7 +210,7 @@ def train(detector: Detector, recipe: Recipe, frame: pd.DataFrame, out_dir: str 
         (staged / CERTIFICATION).write_text(dumps({
             "reference": f"{recipe.flavour} {fitted.native_method}",
             "identities": "stand-ins: no PII of a real applicant (models.stand_ins)",
-            "rows": [_json_record(r) for r in cert_rows[detector.field_names].to_dict(orient="records")],
+            "rows": [json_record(r) for r in cert_rows[detector.field_names].to_dict(orient="records")],
             "expected_scores": [float(s) for s in cert_scores],
             # the library's own path attributions (or linear terms) of the same rows, the bias last
             **({"expected_contributions": attribution.contributions(X_cert).round(12).tolist()}

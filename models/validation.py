@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -92,8 +92,10 @@ _CHECKS = {"number": _number, "integer": _number, "text": _text, "category": _te
            "datetime": _temporal, "date": _temporal, "ip": _ip}
 
 
-def validate_record(detector: Detector, record: Any) -> tuple[dict[str, Any], list[FieldError]]:
-    """The normalised record and the list of problems (empty when it is valid)."""
+def validate_record(detector: Detector, record: Any, *, hashed: Collection[str] = ()
+                    ) -> tuple[dict[str, Any], list[FieldError]]:
+    """The normalised record and the list of problems (empty when it is valid). Fields in `hashed` hold
+    keyed hashes (a stored application's PII), taken as they are."""
     if not isinstance(record, Mapping):
         return {}, [FieldError("data", "must be an object")]
     clean: dict[str, Any] = {}
@@ -110,6 +112,9 @@ def validate_record(detector: Detector, record: Any) -> tuple[dict[str, Any], li
                 errors.append(FieldError(f.name, "is required"))
             else:
                 clean[f.name] = None
+            continue
+        if f.name in hashed:
+            clean[f.name] = value
             continue
         normalised, problem = _CHECKS[f.kind](f, value)
         if problem:

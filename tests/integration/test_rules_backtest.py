@@ -1,9 +1,11 @@
 """Backtesting a rules proposal: on the applications a live run stored, it counts the hits the live
-run's rules produced (identities compared as keyed hashes), with labels and amounts, names the rules
-it cannot evaluate on stored data, and says which decisions would change."""
+run's rules produced (identities, e-mail domains and IP networks compared as keyed hashes), with
+labels and amounts, names the rules it cannot evaluate on stored data, and says which decisions
+would change."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -60,17 +62,26 @@ def test_a_rules_backtest_counts_the_hits_a_live_run_produced(platform: Platform
     platform.settings.governance = "four-eyes"
     proposed = synthetic_rules("card-applications")
     ssns = [str(s) for s in frame["ssn"].dropna().head(3)]
-    rules = RuleSetInput(rules=[*proposed.rules, RuleInput(id="new-ssn", type="ssn", action="review", values=ssns)],
-                         note="one more list")
+    ips = [ipaddress.ip_address(ip) for ip in frame["ip"].dropna()]
+    networks = sorted({str(ipaddress.ip_network(f"{ip}/16", strict=False)) for ip in ips[:3] if ip.version == 4})
+    in_networks = sum(any(ip in ipaddress.ip_network(n) for n in networks) for ip in ips)
+    rules = RuleSetInput(rules=[*proposed.rules, RuleInput(id="new-ssn", type="ssn", action="review", values=ssns),
+                                RuleInput(id="new-networks", type="ip_range", action="review", values=networks),
+                                RuleInput(id="one-address", type="ip_range", action="review", values=[f"{ips[0]}/32"])],
+                         note="more lists")
     submitted = submit_rules(platform, "card-applications", rules, actor="sam")
     assert submitted.pending
     result = backtest_rules(platform, submitted.record["id"], started)
     assert result["applications"] == N
     hits = {r["id"]: r for r in result["rules"]}
-    for rule_id in ("known-fraud-email", "known-fraud-ssn"):
+    assert live.get("disposable-email-domain", 0) > 0, live
+    for rule_id in ("known-fraud-email", "known-fraud-ssn", "disposable-email-domain"):
         assert hits[rule_id]["hits"] == live.get(rule_id, 0), (rule_id, hits, live)  # what the live run produced
     assert hits["new-ssn"]["hits"] >= 3  # the three applications whose SSNs it lists (and any sharing them)
-    assert [r["id"] for r in result["not_backtestable"]] == ["disposable-email-domain"]  # the domain is hashed
+    assert networks and hits["new-networks"]["hits"] == in_networks > 0  # /16s against the recorded /24s
+    # one address is narrower than the /24 recorded of each IP: named, not guessed
+    assert [r["id"] for r in result["not_backtestable"]] == ["one-address"] and "one-address" not in hits
+    assert result["without_derivations"] == 0
     changed = {(c["from"], c["to"]): c["applications"] for c in result["changed"]}
     assert sum(n for (was, to), n in changed.items() if to == "review") >= 1  # the new rule sends some to review
     assert all(h["hits"] == h["frauds"] + h["legit"] + h["unlabelled"] for h in hits.values())

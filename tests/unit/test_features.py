@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from models.detectors import get_detector
-from models.features import FeatureBuilder, ReuseTable, columns_from_frame, epoch_seconds
+from models.features import (
+    FeatureBuilder,
+    ReuseTable,
+    columns_from_frame,
+    epoch_seconds,
+    pii_derived,
+    recorded_derivations,
+)
+from models.training import json_record
 
 APPS = get_detector("card-applications")
 
@@ -107,7 +115,7 @@ def test_derived_values() -> None:
     served = fb.transform_records([_record(), _record(ssn="000-00-0000", device_id="new")])
     assert served[0, names.index("ssn_reuse")] == 6.0  # a new application sees all six
     assert served[1, names.index("ssn_reuse")] == 0.0
-    assert served[0, names.index("age_years")] == pytest.approx(36.16, abs=0.01)
+    assert served[0, names.index("age_years")] == 36.0  # 36.16 years: whole years, since features v2
     assert served[0, names.index("hour_of_day")] == pytest.approx(12.0)
     assert served[0, names.index("zip_ip_distance_km")] >= 0.0
 
@@ -176,3 +184,41 @@ def test_a_record_only_the_column_path_reads_falls_back_to_it(tx_frame: pd.DataF
     record = json.loads(tx_frame[detector.field_names].iloc[:1].to_json(orient="records"))[0] | {"Time": "3600"}
     assert fb.transform_one(record) is None  # text in a numeric field: pandas coerces it column-wise
     assert fb.transform_records([record]).tobytes() == fb.transform_records([record, record])[:1].tobytes()
+
+
+def _stored(record: dict, fb: FeatureBuilder, key: bytes) -> dict:
+    """`record` as a backtest reads it back: PII fields replaced by opaque hashes, the recorded
+    derivations added (the e-mail domain in clear, as the backtest maps its keyed hash back to a level)."""
+    hashed = {k: (f"h:{abs(hash(str(v)))}" if k in APPS.pii_fields and v is not None else v) for k, v in record.items()}
+    return hashed | recorded_derivations(APPS, [record], key)[0]
+
+
+def test_recorded_derivations_reproduce_the_features_without_the_pii(app_frame: pd.DataFrame) -> None:
+    key = b"k" * 32
+    fb = FeatureBuilder(APPS).fit(columns_from_frame(app_frame), key)
+    assert fb.unreproducible(key) == []
+    records = [json_record(r) for r in app_frame[APPS.field_names].head(300).to_dict(orient="records")]
+    stored = [_stored(r, fb, key) for r in records]
+    batch = recorded_derivations(APPS, records, key)  # column-wise: the same values as one at a time
+    assert batch == [recorded_derivations(APPS, [r], key)[0] for r in records]
+    assert any(s["ssn_reuse"] in fb.reuse["ssn_reuse"].counts for s in stored)  # reused identities among them
+    assert set(batch[0]) == {d.name for d in pii_derived(APPS)}
+    assert "hour_of_day" not in stored[0]  # read from submitted_at, which is stored as it came
+    clear = fb.transform_records(records)
+    assert np.array_equal(fb.transform_records(stored), clear)  # the column-wise path
+    for one, row in zip(stored[:50], clear[:50], strict=True):  # the one-record path
+        assert np.array_equal(fb.transform_records([one])[0], row)
+    # another deployment's key: the reuse digests match nothing, and the builder says so
+    assert fb.unreproducible(b"o" * 32) == ["its reuse tables are digested under a key of its own, not this "
+                                            "deployment's"]
+
+
+def test_features_v1_keep_fractional_ages_and_cannot_be_reproduced() -> None:
+    frame = pd.DataFrame([_record(), _record(date_of_birth="1980-05-05", email="b@yahoo.com")] * 4)
+    fb = FeatureBuilder(APPS).fit(columns_from_frame(frame), b"k" * 32)
+    v1 = FeatureBuilder.from_dict(APPS, fb.to_dict() | {"version": 1}, b"k" * 32)
+    names = v1.feature_names
+    assert v1.transform_records([_record()])[0, names.index("age_years")] == pytest.approx(36.16, abs=0.01)
+    assert fb.transform_records([_record()])[0, names.index("age_years")] == 36.0
+    assert v1.unreproducible(b"k" * 32) == ["its age is in fractions of a year (features v1); ages are recorded "
+                                            "in whole years"]

@@ -1,10 +1,12 @@
 """Keyed PII hashing, strategies and rules (pure domain logic)."""
 
+import ipaddress
 import json
 
 import pytest
 from pydantic import ValidationError
 
+from arbiter.domain.derivations import network_digests, record_derivations, recorded_network
 from arbiter.domain.pii import PiiHasher
 from arbiter.domain.rules import CompiledRules, RuleInput, RulesError, RuleSetInput, public_view, to_stored
 from arbiter.domain.strategies import Strategy, StrategyInput
@@ -103,3 +105,35 @@ def test_thresholds_matched_to_rates_on_another_scale() -> None:
     assert rates_under(other, review, decline, levels) == pytest.approx(wanted, abs=2e-4)
     assert rates_under(other, 0.5, 0.8, levels) == (0.0, 0.0)  # the champion's thresholds decline nothing
     assert matched_thresholds([0.1, 0.2, 0.3], 0.0, 0.0) == (0.3, 0.3)  # evenly spaced levels by default
+
+
+def test_recorded_derivations_keep_no_pii_in_clear_and_stored_rules_read_them() -> None:
+    record = {"full_name": "Ann Lee", "email": "Ann.Lee@Mail-Example.org", "ssn": "123-45-6789", "phone": None,
+              "date_of_birth": "1990-01-01", "zip": "02134", "ip": "81.2.69.142", "device_id": "dev-1",
+              "income": 5.0, "employment": "employed", "requested_limit": 500.0, "channel": "web",
+              "submitted_at": "2026-03-01T12:00:00Z"}
+    [derived] = record_derivations(APPS, [record], HASHER)
+    assert record_derivations(TX, [{"Amount": 1.0}], HASHER) == [None]  # nothing to keep without PII
+    text = json.dumps(derived)
+    for clear in ("mail-example.org", "81.2.69", "123-45-6789", "123456789", "dev-1", "1990"):
+        assert clear not in text
+    assert derived["email_domain"] == HASHER.digest("email_domain", "mail-example.org")
+    assert derived["ip_network"] == HASHER.digest("ip_network", "81.2.69.0/24") and derived["age_years"] == 36.0
+    assert recorded_network("2001:db8:1:2::9") == "2001:db8:1::/48" and recorded_network("bad") is None
+
+    body = to_stored(APPS, RuleSetInput(rules=[
+        RuleInput(id="domain", type="email_domain", action="review", values=["MAIL-example.org"]),
+        RuleInput(id="wide", type="ip_range", action="decline", values=["81.2.0.0/16"]),
+        RuleInput(id="narrow", type="ip_range", action="decline", values=["81.2.69.142/32"]),
+        RuleInput(id="ssn", type="ssn", action="decline", values=["123456789"])]), HASHER)
+    stored = CompiledRules.compile(1, body).for_stored(HASHER, frozenset(APPS.pii_fields))
+    assert list(stored.unreadable) == ["narrow"] and stored.needs_derivations() == {"domain", "wide"}
+    payload = HASHER.protect(APPS, record)
+    assert [h.rule_id for h in stored.evaluate(payload, derived)] == ["ssn", "wide", "domain"]  # declines first
+    assert [h.rule_id for h in stored.evaluate(payload, None)] == ["ssn"]  # stored before derivations
+    [elsewhere] = record_derivations(APPS, [record | {"ip": "81.3.0.1", "email": "a@b.com"}], HASHER)
+    assert [h.rule_id for h in stored.evaluate(payload, elsewhere)] == ["ssn"]
+    live = CompiledRules.compile(1, body).evaluate(record, HASHER)  # the live check agrees
+    assert {h.rule_id for h in live} == {"domain", "wide", "narrow", "ssn"}
+    assert len(network_digests(CompiledRules.compile(1, body).networks[0][2], HASHER)) == 256  # /16 = 256 /24s
+    assert network_digests([ipaddress.ip_network("10.0.0.0/7")], HASHER) is None  # beyond 65,536 networks

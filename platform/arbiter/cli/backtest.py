@@ -39,4 +39,5 @@ def backtest(model_id: str, since: str, batch: int) -> None:
     rate = result.scored / result.seconds if result.seconds else 0.0
     resumed = f", resumed after {result.resumed_from.isoformat()}" if result.resumed_from else ""
     click.echo(f"{model_id}: scored {result.scored:,} applications in {result.seconds:.1f} s ({rate:,.0f}/s)"
-               f"{resumed}; {result.skipped} skipped; compare it as {model_id}~backtest (arbiter report)")
+               f"{resumed}; {result.skipped} skipped as invalid, {result.unrecorded} stored before derivations were "
+               f"recorded; compare it as {model_id}~backtest (arbiter report)")

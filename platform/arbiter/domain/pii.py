@@ -35,6 +35,11 @@ class PiiHasher:
         self._key = key or DEV_KEY
         self._warn = not key  # said once, when the development key is first used
 
+    @property
+    def identity_key(self) -> bytes:
+        """The key itself, for the subkeys derived from it (`models.identity.reuse_key`); never stored."""
+        return self._key
+
     def digest(self, kind: str, value: str) -> str:
         if self._warn:
             self._warn = False

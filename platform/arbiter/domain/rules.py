@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from arbiter.domain.derivations import EMAIL_DOMAIN, IP_NETWORK, RECORDED_PREFIX, network_digests
 from arbiter.domain.errors import Invalid
 from arbiter.domain.pii import PiiHasher
 from models.schema import Detector
@@ -140,25 +141,35 @@ class CompiledRules:
             raw = record.get(RULE_FIELDS[kind])
             if raw is not None and hasher.digest(RULE_FIELDS[kind], str(raw)) in values:
                 hits.append(RuleHit(rule_id, action, kind))
-        hits.extend(self._clear_hits(record, self.domains, self.networks))
+        hits.extend(self.clear_hits(record, self.domains, self.networks))
         return sorted(hits, key=lambda h: -SEVERITY[h.action])
 
-    def evaluate_stored(self, payload: Mapping[str, Any], hashed_fields: frozenset[str]) -> list[RuleHit]:
-        """Every rule a stored application hits, most severe first. Its PII fields (`hashed_fields`) are
-        keyed hashes, as the rules' identity values are: compared hash with hash. A rule that reads a
-        hashed field in clear (an e-mail's domain, an IP's network) is left out (see `backtest_rules`)."""
-        hits: list[RuleHit] = []
-        for rule_id, action, kind, values in self.hashed:
-            stored = payload.get(RULE_FIELDS[kind])
-            if stored is not None and str(stored) in values:
-                hits.append(RuleHit(rule_id, action, kind))
-        hits.extend(self._clear_hits(payload, [] if "email" in hashed_fields else self.domains,
-                                     [] if "ip" in hashed_fields else self.networks))
-        return sorted(hits, key=lambda h: -SEVERITY[h.action])
+    def for_stored(self, hasher: PiiHasher, hashed_fields: frozenset[str]) -> StoredRules:
+        """This rule set ready for stored applications, whose PII fields (`hashed_fields`) are keyed
+        hashes: identity rules compare hash with hash; domain and network rules on a hashed field
+        compare keyed hashes with the derivations recorded with the application (`applications.derived`).
+        A network rule listing a network narrower than the recorded one cannot be evaluated."""
+        stored = StoredRules(self.hashed)
+        for rid, action, domains in self.domains:
+            if "email" in hashed_fields:
+                stored.derived.append((rid, action, EMAIL_DOMAIN, frozenset(hasher.digest(EMAIL_DOMAIN, d)
+                                                                            for d in domains)))
+            else:
+                stored.domains.append((rid, action, domains))
+        for rid, action, networks in self.networks:
+            if "ip" not in hashed_fields:
+                stored.networks.append((rid, action, networks))
+            elif (digests := network_digests(networks, hasher)) is not None:
+                stored.derived.append((rid, action, IP_NETWORK, digests))
+            else:
+                stored.unreadable[rid] = (f"lists a network narrower than the recorded /{RECORDED_PREFIX[4]} "
+                                          f"(IPv4) or /{RECORDED_PREFIX[6]} (IPv6), or wider than can be expanded")
+        return stored
 
     @staticmethod
-    def _clear_hits(record: Mapping[str, Any], domains: list[tuple[str, str, frozenset[str]]],
-                    networks: list[tuple[str, str, list[Any]]]) -> list[RuleHit]:
+    def clear_hits(record: Mapping[str, Any], domains: list[tuple[str, str, frozenset[str]]],
+                   networks: list[tuple[str, str, list[Any]]]) -> list[RuleHit]:
+        """Hits of domain and network rules on a record's e-mail and IP in clear."""
         hits: list[RuleHit] = []
         email = record.get("email")
         if domains and isinstance(email, str) and "@" in email:
@@ -174,3 +185,32 @@ class CompiledRules:
                 hits.extend(RuleHit(rid, action, "ip_range") for rid, action, nets in networks
                             if any(address.version == n.version and address in n for n in nets))
         return hits
+
+
+@dataclass
+class StoredRules:
+    """A rule set for stored applications (`CompiledRules.for_stored`)."""
+
+    hashed: list[tuple[str, str, str, frozenset[str]]]
+    domains: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)  # on e-mails stored in clear
+    networks: list[tuple[str, str, list[Any]]] = field(default_factory=list)  # on IPs stored in clear
+    derived: list[tuple[str, str, str, frozenset[str]]] = field(default_factory=list)  # id, action, key, digests
+    unreadable: dict[str, str] = field(default_factory=dict)  # rule id -> why it cannot be evaluated
+
+    def needs_derivations(self) -> set[str]:
+        """The rules an application stored without derivations cannot be checked against."""
+        return {rid for rid, _, _, _ in self.derived}
+
+    def evaluate(self, payload: Mapping[str, Any], derived: Mapping[str, Any] | None) -> list[RuleHit]:
+        """Every rule a stored application hits, most severe first (derivation rules only when the
+        application has its derivations recorded)."""
+        hits: list[RuleHit] = []
+        for rule_id, action, kind, values in self.hashed:
+            stored = payload.get(RULE_FIELDS[kind])
+            if stored is not None and str(stored) in values:
+                hits.append(RuleHit(rule_id, action, kind))
+        if derived is not None:
+            hits.extend(RuleHit(rid, action, "email_domain" if key == EMAIL_DOMAIN else "ip_range")
+                        for rid, action, key, digests in self.derived if derived.get(key) in digests)
+        hits.extend(CompiledRules.clear_hits(payload, self.domains, self.networks))
+        return sorted(hits, key=lambda h: -SEVERITY[h.action])

@@ -5,16 +5,18 @@ marked. Resumable: a run continues after the last application it stored for the 
 is one transaction (scores and their evidence together), so a run stopped anywhere loses nothing
 and counts nothing twice.
 
-Only detectors whose stored payload holds every input the features need can be backtested: the
-stored application keeps its PII as keyed hashes, so the features derived from PII (an e-mail's
-domain, the zip-to-IP distance, the age, identity reuse) cannot be computed again. That rules out
-`card-applications` until those derivations are recorded with each application at decision time;
-`card-transactions` (no PII) backtests with every recipe.
+A stored application keeps its PII as keyed hashes; the features derived from PII (an e-mail's
+domain, the zip-to-IP distance, the age, identity reuse) are computed from the derivations recorded
+with it (`applications.derived`, `arbiter.domain.derivations`), so a backtest reproduces serving for
+every recipe on both detectors. Refused: a model whose features cannot be computed from them
+(`FeatureBuilder.unreproducible`: bundles whose features predate whole-year ages, or whose reuse
+tables carry a key of their own). Skipped and counted: applications stored before derivations were
+recorded, and any the detector's validation no longer accepts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,18 +24,23 @@ from typing import Any
 from sqlalchemy import func, select
 
 from arbiter.bootstrap import Platform
+from arbiter.domain.derivations import HASHED_TRANSFORMS
 from arbiter.domain.errors import Conflict, NotFound
 from arbiter.domain.evidence import Deltas, Scored, backtest_id, day_of, reasons_of
+from arbiter.domain.pii import PiiHasher
 from arbiter.store import config_repo, tables
 from arbiter.store.evidence_repo import count_scores, lock_evidence
 from arbiter.store.models_repo import load_registered
 from arbiter.store.records_repo import applications_page, insert_ignoring_duplicates
 from models.detectors import DETECTORS
 from models.explain import as_pairs
+from models.features import FeatureBuilder, pii_derived
+from models.schema import Detector
 from models.segments import stored_segments
 from models.validation import validate_record
 
 BATCH = 2_000
+UNSEEN = "\x00unseen"  # a hashed domain none of the model's levels hashes to: no level's column set
 
 
 @dataclass
@@ -41,17 +48,40 @@ class BacktestResult:
     model_id: str
     scored: int = 0
     skipped: int = 0  # stored applications the detector's validation no longer accepts
+    unrecorded: int = 0  # stored before derivations were recorded (detectors with PII)
     resumed_from: datetime | None = None
     seconds: float = 0.0
 
 
-def backtestable(detector: str) -> str | None:
-    """Why `detector`'s models cannot be backtested (None: they can)."""
-    pii = DETECTORS[detector].pii_fields
-    if pii:
-        return (f"{detector} applications are stored with their PII as keyed hashes ({', '.join(pii)}): the features "
-                "derived from them cannot be computed again until those derivations are recorded at decision time")
-    return None
+def stored_records(detector: Detector, rows: Sequence[Any], levels: Mapping[str, dict[str, str]]
+                   ) -> tuple[list[dict[str, Any]], list[Any], int, int]:
+    """The records a model scores for stored applications `rows` (payload, PII as keyed hashes, plus the
+    recorded derivations, hashed domains mapped back to the model's levels by `levels`), the rows kept,
+    and how many were skipped as unrecorded (no derivations) and invalid."""
+    derived_names = [spec.name for spec in pii_derived(detector)]
+    records, kept, unrecorded, invalid = [], [], 0, 0
+    for row in rows:
+        if derived_names and row.derived is None:
+            unrecorded += 1
+            continue
+        clean, problems = validate_record(detector, row.payload or {}, hashed=detector.pii_fields)
+        if problems:
+            invalid += 1
+            continue
+        for name in derived_names:
+            value = row.derived.get(name)
+            clean[name] = levels[name].get(value, UNSEEN) if name in levels and value is not None else value
+        records.append(clean)
+        kept.append(row)
+    return records, kept, unrecorded, invalid
+
+
+def hashed_levels(features: FeatureBuilder, hasher: PiiHasher) -> dict[str, dict[str, str]]:
+    """Per derived feature recorded as a keyed hash: the hash of each of the model's levels -> the level."""
+    hashed = {spec.name: spec.transform for spec in pii_derived(features.detector)
+              if spec.transform in HASHED_TRANSFORMS}
+    return {spec["name"]: {hasher.digest(hashed[spec["name"]], level): level for level in spec["levels"]}
+            for spec in features.categorical if spec["name"] in hashed}
 
 
 def run_backtest(platform: Platform, model_id: str, since: datetime, *, batch: int = BATCH,
@@ -64,10 +94,10 @@ def run_backtest(platform: Platform, model_id: str, since: datetime, *, batch: i
         model = session.get(tables.Model, model_id)
         if model is None:
             raise NotFound(f"no model {model_id!r}")
-        why = backtestable(model.detector)
-        if why:
-            raise Conflict(f"{model_id} cannot be backtested: {why}")
         runtime = load_registered(platform.settings.registry_dir, model, platform.identity_key)
+        why = runtime.features.unreproducible(platform.identity_key)
+        if why:
+            raise Conflict(f"{model_id} cannot be backtested: {'; '.join(why)}")
         strategy = config_repo.model_strategy_in_force(session, model)
         detector = DETECTORS[model.detector]
         cursor = _resume_point(session, model_id, since)
@@ -78,22 +108,18 @@ def run_backtest(platform: Platform, model_id: str, since: datetime, *, batch: i
             tables.BacktestScore.model_id == model_id, tables.BacktestScore.received_at >= since)) or 0
     result = BacktestResult(model_id, resumed_from=cursor[0] if cursor[1] else None)
     top = platform.settings.top_reasons(detector.name)
+    levels = hashed_levels(runtime.features, platform.hasher)
     while True:
         with platform.sessions() as session, session.begin():
             rows = session.execute(applications_page(
-                select(a.application_id, a.received_at, a.payload, a.amount, a.segments),
+                select(a.application_id, a.received_at, a.payload, a.derived, a.amount, a.segments),
                 detector.name, since, cursor, batch)).all()
             if not rows:
                 break
             cursor = (rows[-1].received_at, rows[-1].application_id)
-            records, kept = [], []
-            for row in rows:
-                clean, problems = validate_record(detector, row.payload or {})
-                if problems:
-                    result.skipped += 1
-                    continue
-                records.append(clean)
-                kept.append(row)
+            records, kept, unrecorded, invalid = stored_records(detector, rows, levels)
+            result.unrecorded += unrecorded
+            result.skipped += invalid
             if records:
                 scores, explained = runtime.score_and_explain(records, top)
                 _store(session, model, strategy, kept, scores, explained, platform.settings.evidence)

@@ -2,9 +2,12 @@
 their labels and amounts) and which decisions would have changed. Identities compare as keyed
 hashes: a stored application keeps its PII fields as HMACs under the deployment's key, and a rules
 proposal keeps its identity values the same way, so an e-mail, SSN or device rule is checked hash
-against hash. A rule that must read a PII field in clear (an e-mail's domain, an IP's network)
-cannot be backtested on such a detector; the answer names those rules, and applications decided
-by them on record are counted as undetermined rather than changed."""
+against hash. Domain and network rules compare the keyed hashes of their domains and networks with
+the e-mail domain and IP network recorded with each application (`arbiter.domain.derivations`).
+A network rule listing a network narrower than the recorded /24 (IPv4) or /48 (IPv6) cannot be
+backtested; the answer names it. Applications decided on record by such a rule, or by a domain or
+network rule when they were stored before derivations were recorded, are counted as undetermined
+rather than changed."""
 
 from __future__ import annotations
 
@@ -36,10 +39,9 @@ def backtest_rules(platform: Platform, proposal_id: int, since: datetime, *, bat
         if proposal.kind != "rules":
             raise Conflict(f"proposal {proposal_id} changes a {proposal.kind}: only rules proposals are backtested")
         detector, body = DETECTORS[proposal.detector], proposal.body
-    hashed = frozenset(detector.pii_fields)
-    rules = CompiledRules.compile(0, body)
-    unreadable = sorted({rid for rid, _, _ in rules.domains if "email" in hashed}
-                        | {rid for rid, _, _ in rules.networks if "ip" in hashed})
+    rules = CompiledRules.compile(0, body).for_stored(platform.hasher, frozenset(detector.pii_fields))
+    unreadable = set(rules.unreadable)
+    needs_derivations = rules.needs_derivations()
     per_rule: dict[str, Counter] = {r["id"]: Counter() for r in body.get("rules", []) if r["id"] not in unreadable}
     changed: Counter = Counter()
     totals: Counter = Counter()
@@ -48,8 +50,8 @@ def backtest_rules(platform: Platform, proposal_id: int, since: datetime, *, bat
     while True:
         with platform.sessions() as session:
             rows = session.execute(applications_page(
-                select(a.application_id, a.received_at, a.payload, a.amount, d.decision, d.model_id, d.reasons,
-                       o.is_fraud)
+                select(a.application_id, a.received_at, a.payload, a.derived, a.amount, d.decision, d.model_id,
+                       d.reasons, o.is_fraud)
                 .outerjoin(d, d.application_id == a.application_id)
                 .outerjoin(o, o.application_id == a.application_id),
                 detector.name, since, cursor, batch)).all()
@@ -58,7 +60,11 @@ def backtest_rules(platform: Platform, proposal_id: int, since: datetime, *, bat
         cursor = (rows[-1].received_at, rows[-1].application_id)
         for row in rows:
             totals["applications"] += 1
-            hits = rules.evaluate_stored(row.payload or {}, hashed)
+            hits = rules.evaluate(row.payload or {}, row.derived)
+            blind = unreadable  # rules this application cannot be checked against
+            if row.derived is None and needs_derivations:  # stored before derivations were recorded
+                blind = unreadable | needs_derivations
+                totals["without_derivations"] += 1
             label = "unlabelled" if row.is_fraud is None else "frauds" if row.is_fraud else "legit"
             amount = float(row.amount or 0.0)
             for hit in hits:
@@ -75,7 +81,7 @@ def backtest_rules(platform: Platform, proposal_id: int, since: datetime, *, bat
                 continue  # stored without a decision on record (none in normal operation)
             by_rule = row.model_id is None
             fired = [r[len("rule:"):] for r in (row.reasons or []) if str(r).startswith("rule:")]
-            if by_rule and any(r in unreadable for r in fired):
+            if by_rule and any(r in blind for r in fired):
                 totals["undetermined"] += 1
                 continue
             would = hits[0].action if hits else (MODEL if by_rule else on_record)
@@ -94,8 +100,8 @@ def backtest_rules(platform: Platform, proposal_id: int, since: datetime, *, bat
         "changed": [{"from": was, "to": would, "applications": sum(c.values()), "frauds": c["frauds"],
                      "legit": c["legit"], "unlabelled": c["unlabelled"]}
                     for (was, would), c in sorted(transitions.items(), key=lambda kv: -sum(kv[1].values()))],
-        "not_backtestable": [{"id": rid, "why": "reads a PII field in clear (stored as a keyed hash)"}
-                             for rid in unreadable],
+        "not_backtestable": [{"id": rid, "why": why} for rid, why in sorted(rules.unreadable.items())],
         "undetermined": totals["undetermined"],
+        "without_derivations": totals["without_derivations"],
         "elapsed_ms": round((time.perf_counter() - started) * 1e3, 1),
     }

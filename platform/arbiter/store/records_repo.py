@@ -15,6 +15,7 @@ from sqlalchemy import Select, Table, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from arbiter.domain.derivations import record_derivations
 from arbiter.domain.evidence import Scored, day_of, reasons_of, utc
 from arbiter.domain.pii import PiiHasher
 from arbiter.store import tables
@@ -78,13 +79,16 @@ class Recorded:
 def store_applications(session: Session, detector: Detector, hasher: PiiHasher, records: Sequence[Mapping[str, Any]],
                        application_ids: Sequence[str], received_at: Sequence[datetime]
                        ) -> tuple[list[dict[str, Any]], set[str]]:
-    """Store the applications (PII as keyed hashes) that are not stored yet; the rows as given (the
-    first of each id), in id order (concurrent recorders insert in the same order), and the ids inserted."""
+    """Store the applications not stored yet (PII as keyed hashes, with what backtests need of it derived:
+    `arbiter.domain.derivations`); the rows as given (the first of each id), in id order (concurrent
+    recorders insert in the same order), and the ids inserted."""
     applications = _dedupe(({
         "application_id": app_id, "detector": detector.name, "received_at": at,
         "payload": hasher.protect(detector, rec), "amount": rec.get(detector.amount_field) if detector.amount_field
-        else None, "schema_version": 1, "segments": segments_of(detector, rec, at)}
-        for rec, app_id, at in zip(records, application_ids, received_at, strict=True)),
+        else None, "schema_version": 1, "segments": segments_of(detector, rec, at),
+        "derived": derived}
+        for rec, app_id, at, derived in zip(records, application_ids, received_at,
+                                            record_derivations(detector, records, hasher), strict=True)),
         "application_id")
     again = stored_at_another_moment(session, tables.Application.__table__, applications, "received_at",
                                      ("application_id",))

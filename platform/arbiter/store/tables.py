@@ -237,6 +237,9 @@ class Application(Base):
     segments: Mapped[dict[str, Any] | None] = mapped_column(
         doc="its segments, derived when recorded (models.segments): age band and region, never the "
             "date of birth or address they come from; channel, amount band")
+    derived: Mapped[dict[str, Any] | None] = mapped_column(
+        NullableJson, doc="what a backtest needs of its PII, derived when recorded (arbiter.domain.derivations): "
+                          "distances, age in whole years, identity digests, keyed hashes of domain and network")
 
 
 class Decision(Base):
