@@ -118,11 +118,11 @@ def main() -> None:
         arbiter(env, "data", "synth", "--detector", APPLICATIONS, "--rows", "30000", "--seed", "5", "--out",
                 str(apps_data), "--fraud-rate", "0.05")
         with platform.engine.begin() as conn:
-            for model_id, detector in (("champion", DETECTOR), ("app-champion", APPLICATIONS)):
+            for digit, (model_id, detector) in enumerate((("champion", DETECTOR), ("app-champion", APPLICATIONS))):
                 conn.execute(insert(tables.Model.__table__).values(
                     id=model_id, detector=detector, name=model_id, version=1, flavour="sklearn", recipe="rf",
-                    runtime="onnx", sha256="0" * 64, status="champion", location="x", metrics={}, certification={},
-                    manifest={}, registered_by="bench"))
+                    runtime="onnx", sha256=str(digit) * 64, status="champion", location="x", metrics={},
+                    certification={}, manifest={}, registered_by="bench"))
         models = []
         for detector, recipe, source in ((DETECTOR, "rf", data), (DETECTOR, "hgb", data),
                                          (APPLICATIONS, "rf", apps_data)):

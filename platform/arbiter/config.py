@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     worker_max_wait: float = Field(0.2, gt=0, le=60, description="seconds a worker waits to fill a batch")
     worker_max_attempts: int = Field(3, ge=1, le=100, description="failures before a message is dead-lettered")
     publish_capacity: int = Field(100_000, ge=100, description="messages the gateway holds in memory for publishing")
+    operations_interval: float = Field(60.0, gt=0, le=3600, description="seconds between the gateway's reads of "
+                                       "shadow coverage and drift for /metrics (the alerts' gauges)")
     publisher: Literal["process", "thread"] = Field(
         "process", description="where a gateway process publishes to RabbitMQ: a child process of its own "
                                "(off the gateway's GIL) or a thread; memory:// always uses a thread")

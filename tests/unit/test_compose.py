@@ -67,3 +67,17 @@ def test_the_image_creates_the_mounted_directories_owned_by_its_user() -> None:
                if "/var/lib/arbiter" in v}
     assert mounted <= set(made)  # every mount point the compose file uses exists in the image
 
+
+
+def test_monitoring_profile_mounts_the_shipped_rules_and_dashboard_and_stays_offline() -> None:
+    services = _compose()["services"]
+    for name in ("prometheus", "grafana"):
+        assert services[name]["profiles"] == ["monitoring"], name  # not started by a plain `up`
+        for volume in services[name]["volumes"]:
+            source = volume.split(":")[0]
+            assert not source.startswith("./") or (REPO / source).exists(), volume
+    config = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
+    assert {job["job_name"] for job in config["scrape_configs"]} == {"arbiter-gateway", "arbiter-worker"}
+    assert (REPO / "deploy/prometheus" / config["rule_files"][0]).exists()
+    grafana = services["grafana"]["environment"]
+    assert grafana["GF_ANALYTICS_REPORTING_ENABLED"] == grafana["GF_ANALYTICS_CHECK_FOR_UPDATES"] == "false"

@@ -57,10 +57,13 @@ class MessageCodec:
     def __init__(self, secret: str | None = None) -> None:
         self._aead = AESGCM(_key_bytes(secret)) if secret else None
 
-    def encode(self, detector: str, applications: Sequence[tuple[dict[str, Any], dict[str, Any], datetime]]) -> bytes:
-        """One body for `applications`: (clean record, champion result, received_at) each."""
+    def encode(self, detector: str, applications: Sequence[tuple[dict[str, Any], dict[str, Any], datetime]],
+               published_at: datetime | None = None) -> bytes:
+        """One body for `applications`: (clean record, champion result, received_at) each; published now,
+        unless `published_at` says when it first was (the lag a worker measures runs from it)."""
         return self._seal({
-            "v": SCHEMA_VERSION, "detector": detector, "published_at": datetime.now(UTC).isoformat(),
+            "v": SCHEMA_VERSION, "detector": detector,
+            "published_at": (published_at or datetime.now(UTC)).isoformat(),
             "applications": [{"application_id": result["application_id"], "received_at": at.isoformat(),
                               "record": record, "result": result} for record, result, at in applications]})
 

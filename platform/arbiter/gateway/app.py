@@ -18,6 +18,7 @@ from arbiter.domain.errors import ArbiterError
 from arbiter.gateway import metrics, routes_admin, routes_dashboard, routes_ops, routes_outcomes, routes_scoring
 from arbiter.gateway.fast_path import FastScoringApp
 from arbiter.gateway.http import error_answer, error_response
+from arbiter.insights.operations import OperationsCache
 from arbiter.serving.fanout import Fanout
 from arbiter.serving.scoring import Scorer
 from arbiter.serving.state import ServingState
@@ -51,6 +52,7 @@ def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastScor
     app.state.platform = platform
     app.state.serving = serving
     app.state.fanout = fanout
+    app.state.operations = OperationsCache(platform, platform.settings.operations_interval)
     # ARBITER_EXPLANATION_TOP read once, not on every request
     tops = {name: platform.settings.top_reasons(name) for name in DETECTORS}
     app.state.scorer = Scorer(serving, platform.hasher, sink=fanout.sink, explain=platform.settings.explanations,

@@ -21,6 +21,17 @@ LATENCY = Histogram("arbiter_request_seconds", "Scoring latency per request", ["
 CHAMPION = Gauge("arbiter_champion_info", "1 for the champion model in force", ["detector", "model_id"],
                  multiprocess_mode="liveall")
 
+CHAMPION_LOADED = Gauge("arbiter_champion_loaded", "1 when a champion is loaded for a detector this deployment "
+                        "serves (ARBITER_SERVED_DETECTORS), 0 when none is", ["detector"], multiprocess_mode="livemin")
+SHADOW_COVERAGE = Gauge("arbiter_shadow_coverage_ratio", "Share of the applications published to a challenger in "
+                        "shadow mode that it scored, over its window (shadow_coverage)", ["detector", "model_id"],
+                        multiprocess_mode="livemin")
+SHADOW_LAG = Gauge("arbiter_shadow_lag_seconds", "From the newest application published to a challenger to the "
+                   "newest it scored (shadow_coverage)", ["detector", "model_id"], multiprocess_mode="livemax")
+DRIFT_PSI = Gauge("arbiter_drift_psi", "Population stability index of a model's score or input on the latest day it "
+                  "scored (model_drift; 0.25 or more: shift)", ["detector", "model_id", "kind", "variable"],
+                  multiprocess_mode="livemax")
+
 REFUSED_BUNDLES = Gauge("arbiter_bundle_refused", "1 for a model whose bundle no longer matches the digest recorded "
                         "at registration (not loaded)", ["model_id"], multiprocess_mode="liveall")
 

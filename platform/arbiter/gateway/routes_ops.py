@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from arbiter.gateway import metrics
+from arbiter.insights.operations import Operations
+from models.detectors import DETECTORS
 
 router = APIRouter(tags=["operations"])
 
@@ -50,8 +52,26 @@ def prometheus(request: Request) -> Response:
     for name, s in request.app.state.serving.snapshot.detectors.items():
         if s.champion:
             metrics.CHAMPION.labels(name, s.champion.model_id).set(1)
+    served = request.app.state.platform.settings.served or DETECTORS.keys()
+    for name in served:
+        state = request.app.state.serving.snapshot.detectors.get(name)
+        metrics.CHAMPION_LOADED.labels(name).set(1 if state is not None and state.champion else 0)
     metrics.REFUSED_BUNDLES.clear()
     for model_id in request.app.state.serving.refused:
         metrics.REFUSED_BUNDLES.labels(model_id).set(1)
+    _operations_gauges(request.app.state.operations.get())
     payload, content_type = metrics.render()
     return Response(payload, media_type=content_type)
+
+
+def _operations_gauges(operations: Operations | None) -> None:
+    """The shadow windows' coverage and lag, and the latest drift, as the alert rules read them."""
+    for gauge in (metrics.SHADOW_COVERAGE, metrics.SHADOW_LAG, metrics.DRIFT_PSI):
+        gauge.clear()
+    if operations is None:  # the database did not answer: no figures rather than stale ones
+        return
+    for window in operations.shadow:
+        metrics.SHADOW_COVERAGE.labels(window.detector, window.model_id).set(window.coverage)
+        metrics.SHADOW_LAG.labels(window.detector, window.model_id).set(window.lag_seconds)
+    for drift in operations.drift:
+        metrics.DRIFT_PSI.labels(drift.detector, drift.model_id, drift.kind, drift.variable).set(drift.psi)
