@@ -17,10 +17,9 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from models.schema import Detector, Field
+from models.schema import CONTROL_CHARACTERS, MAX_TEXT, Detector, Field
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-MAX_TEXT = 1000
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,9 @@ class FieldError:
 
 @cache
 def _pattern(expr: str) -> re.Pattern[str]:
-    return re.compile(expr)
+    # ASCII classes (\d is 0-9, \s the six ASCII spaces), as JSON Schema's ECMA-262 patterns read them in
+    # /openapi.json: a body a client builds from the published schema is one this accepts
+    return re.compile(expr, re.ASCII)
 
 
 _NUMBER_TYPES = (int, float)

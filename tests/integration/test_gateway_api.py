@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -16,6 +17,7 @@ from arbiter.bootstrap import Platform
 from arbiter.gateway.app import create_app
 from arbiter.governance.registry import register_bundle
 from arbiter.store import tables
+from models.detectors import DETECTORS
 from models.synth.applications import KNOWN_FRAUD_EMAILS
 from tests.helpers import load_synthetic_rules
 from tests.integration.promotion_evidence import (
@@ -373,12 +375,26 @@ def test_no_page_loads_from_outside(client: TestClient) -> None:
     assert client.get("/openapi.json").json()["info"]["title"] == "Arbiter"
 
 
-def test_openapi_documents_the_fast_path_score_call_that_no_fastapi_route_serves(client: TestClient) -> None:
+def test_openapi_describes_each_detectors_fields_and_answers(client: TestClient, rf_bundle: Path) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    score = paths["/v1/detectors/{detector}/score"]["post"]
-    assert score["requestBody"]["content"]["application/json"]["example"]["data"]
-    assert {"200", "404", "413", "422", "503"} <= set(score["responses"])
-    assert "/v1/detectors/{detector}/score:batch" in paths and "/v1/outcomes" in paths
+    assert "/v1/detectors/{detector}/score" not in paths and "/v1/detectors/{detector}/score:batch" not in paths
+    score = paths["/v1/detectors/card-transactions/score"]["post"]
+    body = score["requestBody"]["content"]["application/json"]["schema"]
+    data = body["properties"]["data"]
+    assert data["properties"]["Amount"] == {"type": "number", "minimum": 0.0, "maximum": 1e7,
+                                            "description": "transaction amount"}
+    assert set(data["required"]) == set(DETECTORS["card-transactions"].field_names) and not data["additionalProperties"]
+    applications = paths["/v1/detectors/card-applications/score:batch"]["post"]["requestBody"]["content"]
+    item = applications["application/json"]["schema"]["properties"]["applications"]["items"]
+    assert item["properties"]["data"]["properties"]["employment"]["enum"][0] == "employed"
+    assert {"200", "413", "422", "503"} <= set(score["responses"])
+    # the schema says what validation says: certification rows conform, and a body that does not is refused
+    row = cert_rows(rf_bundle)[0]
+    assert jsonschema_rs.is_valid(body, {"application_id": "a-1", "data": row}, validate_formats=True)
+    assert not jsonschema_rs.is_valid(body, {"data": row | {"Amount": -1.0}}, validate_formats=True)
+    refused = client.post("/v1/detectors/card-transactions/score", json={"data": row | {"Amount": -1.0}})
+    assert refused.status_code == 422
+    assert "/v1/outcomes" in paths
     routes = {getattr(r, "path", None) for r in client.app.app.routes}
     assert "/v1/detectors/{detector}/score" not in routes  # answered by the fast path only
 

@@ -2,10 +2,13 @@
 
 import math
 
+import jsonschema_rs
 import pytest
 
+from models.dataio import prepare_frame
 from models.detectors import get_detector
 from models.synth import synthesize
+from models.training import json_record
 from models.validation import validate_record
 
 TX, APPS = get_detector("card-transactions"), get_detector("card-applications")
@@ -83,3 +86,19 @@ def test_not_an_object() -> None:
     for bad in (None, [], "x", 3):
         _, errors = validate_record(TX, bad)
         assert errors[0].field == "data"
+
+
+@pytest.mark.parametrize("name", ["card-applications", "card-transactions"])
+def test_the_published_schema_says_what_validation_says(name: str) -> None:
+    detector = get_detector(name)
+    schema = jsonschema_rs.validator_for(detector.data_schema(), validate_formats=True)  # as generators read it
+    frame = prepare_frame(synthesize(name, 300, 3, 0.1), detector)
+    for row in frame[detector.field_names].to_dict("records"):
+        record = json_record(row)
+        assert not validate_record(detector, record)[1] and schema.is_valid(record), record
+        for field in detector.fields:  # a control character, a wrong type: refused by both
+            for bad in ("x\x01y", [1]):
+                changed = record | {field.name: bad}
+                assert bool(validate_record(detector, changed)[1]) == (not schema.is_valid(changed))
+        break_once = record | {"unknown": 1}
+        assert validate_record(detector, break_once)[1] and not schema.is_valid(break_once)

@@ -68,13 +68,14 @@ def create_app(platform: Platform, *, refresh_interval: float = 0.5) -> FastScor
 
 
 def _document_fast_path(app: FastAPI) -> None:
-    """/openapi.json describes the single scoring call too, although the fast path answers it."""
+    """/openapi.json describes each detector's scoring calls (`routes_scoring.detector_operations`): the single
+    call has no FastAPI route (the fast path answers it), and the batch route's is generic."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description,
                                  routes=app.routes)
-            schema["paths"]["/v1/detectors/{detector}/score"] = {"post": routes_scoring.SCORE_OPERATION}
+            schema["paths"].update(routes_scoring.detector_operations())
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -102,7 +103,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _starlette_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         count(request, exc.status_code)
-        return error_response(exc.status_code, str(exc.detail))
+        response = error_response(exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # a 405's Allow
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

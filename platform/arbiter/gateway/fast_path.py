@@ -36,6 +36,7 @@ PREFIX, SUFFIX = "/v1/detectors/", "/score"
 ROUTE = "/v1/detectors/{detector}/score"
 _JSON = (b"content-type", b"application/json")
 _SERVED_BY = [(k.lower().encode(), v.encode()) for k, v in SERVED_BY.items()]
+_ALLOW_POST = [(b"allow", b"POST")]
 
 
 class Disconnected(Exception):
@@ -52,12 +53,15 @@ class FastScoringApp:
         return getattr(self.app, name)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
+        if scope["type"] == "http":
             path: str = scope["path"]
             if path.startswith(PREFIX) and path.endswith(SUFFIX):
                 detector = path[len(PREFIX):-len(SUFFIX)]
                 if detector and "/" not in detector:
-                    await self._score(scope, receive, send, detector)
+                    if scope["method"] == "POST":
+                        await self._score(scope, receive, send, detector)
+                    else:  # the route exists for POST only
+                        await _answer(send, 405, orjson.dumps(error_body("Method Not Allowed")), _ALLOW_POST)
                     return
         await self.app(scope, receive, send)
 
@@ -90,9 +94,13 @@ class FastScoringApp:
             log.exception("unexpected error on %s", scope["path"])
             metrics.ERRORS.labels(ROUTE, "500").inc()
             status, body = 500, orjson.dumps(error_body("internal error; it has been logged"))
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [_JSON, (b"content-length", str(len(body)).encode()), *extra]})
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, status, body, extra)
+
+
+async def _answer(send: Any, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [_JSON, (b"content-length", str(len(body)).encode()), *extra]})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _read_body(receive: Any, limit: int) -> bytes:
