@@ -43,7 +43,7 @@ ops-tools:
 	      apt-get install -y -q --no-install-recommends prometheus docker-compose >/dev/null; }; \
 	  else echo "make: the alert and deploy checks need: sudo apt-get install prometheus docker-compose"; fi; }
 
-deploy-check: ops-tools
+deploy-check: $(STAMP) ops-tools
 	promtool check config deploy/prometheus/prometheus.yml
 	ARBITER_PII_KEY=check ARBITER_ADMIN_TOKEN=check ARBITER_MESSAGE_KEY=check \
 	  docker-compose -f docker-compose.yml --profile monitoring config --quiet
