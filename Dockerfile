@@ -18,4 +18,7 @@ RUN useradd --create-home arbiter \
     && chown -R arbiter:arbiter /var/lib/arbiter
 USER arbiter
 ENV ARBITER_REGISTRY_DIR=/var/lib/arbiter/registry ARBITER_SPOOL_DIR=/var/lib/arbiter/spool
+# the serving role's health (`arbiter serve` on 8000); compose sets each role's own (workers: 9101)
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('ARBITER_HEALTH_PORT', '8000') + '/healthz', timeout=3)"]
 ENTRYPOINT ["arbiter"]

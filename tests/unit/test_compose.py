@@ -66,7 +66,7 @@ def test_the_image_creates_the_mounted_directories_owned_by_its_user() -> None:
     mounted = {v.split(":")[-1] for service in _compose()["services"].values() for v in service.get("volumes", [])
                if "/var/lib/arbiter" in v}
     assert mounted <= set(made)  # every mount point the compose file uses exists in the image
-
+    assert "HEALTHCHECK" in lines and "/healthz" in lines.split("HEALTHCHECK", 1)[1]  # the image checks itself
 
 
 def test_monitoring_profile_mounts_the_shipped_rules_and_dashboard_and_stays_offline() -> None:
