@@ -33,14 +33,17 @@ def record_derivations(detector: Detector, records: Sequence[Mapping[str, Any]],
     """`applications.derived` for each validated record in clear; None for a detector without PII."""
     if not detector.pii_fields:
         return [None] * len(records)
-    hashed = [spec.name for spec in pii_derived(detector) if spec.transform in HASHED_TRANSFORMS]
-    kinds = {spec.name: spec.transform for spec in pii_derived(detector)}
+    hashed = {spec.name: spec.transform for spec in pii_derived(detector) if spec.transform in HASHED_TRANSFORMS}
+    # domain rules read the e-mail's domain whatever the features; a feature may already be it
+    domain_for_rules = "email" in detector.pii_fields and not any(
+        spec.name == EMAIL_DOMAIN and spec.transform == "email_domain" and spec.sources == ("email",)
+        for spec in pii_derived(detector))
     out: list[dict[str, Any] | None] = []
     for record, derived in zip(records, recorded_derivations(detector, records, hasher.identity_key), strict=True):
-        for name in hashed:
+        for name, kind in hashed.items():
             if derived[name] is not None:
-                derived[name] = hasher.digest(kinds[name], derived[name])
-        if "email" in detector.pii_fields:  # for domain rules, whatever the detector's features
+                derived[name] = hasher.digest(kind, derived[name])
+        if domain_for_rules:
             domain = email_domain(text_or_none(record.get("email")))
             derived[EMAIL_DOMAIN] = None if domain is None else hasher.digest(EMAIL_DOMAIN, domain)
         if "ip" in detector.pii_fields:
@@ -52,11 +55,11 @@ def record_derivations(detector: Detector, records: Sequence[Mapping[str, Any]],
 
 def recorded_network(ip: object) -> str | None:
     """The network an address is recorded by: `81.2.69.0/24` for 81.2.69.142."""
-    try:
-        address = ipaddress.ip_address(str(ip)) if ip is not None else None
-    except ValueError:
+    if ip is None:
         return None
-    if address is None:
+    try:
+        address = ipaddress.ip_address(str(ip))
+    except ValueError:
         return None
     return str(ipaddress.ip_network(f"{address}/{RECORDED_PREFIX[address.version]}", strict=False))
 

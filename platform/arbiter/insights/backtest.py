@@ -59,12 +59,13 @@ def stored_records(detector: Detector, rows: Sequence[Any], levels: Mapping[str,
     recorded derivations, hashed domains mapped back to the model's levels by `levels`), the rows kept,
     and how many were skipped as unrecorded (no derivations) and invalid."""
     derived_names = [spec.name for spec in pii_derived(detector)]
+    hashed = frozenset(detector.pii_fields)
     records, kept, unrecorded, invalid = [], [], 0, 0
     for row in rows:
         if derived_names and row.derived is None:
             unrecorded += 1
             continue
-        clean, problems = validate_record(detector, row.payload or {}, hashed=detector.pii_fields)
+        clean, problems = validate_record(detector, row.payload or {}, hashed=hashed)
         if problems:
             invalid += 1
             continue
